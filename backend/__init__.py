@@ -1,0 +1,1 @@
+"""Samverka's web and worker processes: app factory, settings, CLI, GraphQL, jobs."""

@@ -1,0 +1,1 @@
+"""Background jobs: the dramatiq broker, the job queue the web uses, and the worker."""

@@ -1,0 +1,40 @@
+"""The kernel's actors. Each takes ids, runs under tenant transactions, and is safe to run twice."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from backend.jobs.runtime import Runtime
+from tenants import audit
+from tenants.access import Actor
+from tenants.accounts import get_user, own_memberships
+from tenants.tables import AuditEntry
+
+
+@dataclass(frozen=True)
+class ActorSpec:
+    name: str
+    fn: Callable[..., Awaitable[Any]]
+    queue: str = "default"
+    max_retries: int = 5
+
+
+async def record_sign_in(rt: Runtime, user_id: str, session_id: str) -> None:
+    """Log a sign-in in every municipality the user belongs to (GDPR: access is logged)."""
+    uid = UUID(user_id)
+    async with rt.db.shared() as scope:
+        user = await get_user(scope, uid)
+    for tenant_id in await own_memberships(rt.db, uid):
+        async with rt.db.tenant(tenant_id) as scope:
+            done = await AuditEntry.exists().where(
+                (AuditEntry.action == "user.signed_in") & (AuditEntry.target_id == session_id)
+            )
+            if not done:
+                await audit.record(scope, actor=Actor("user", uid, user.email), action="user.signed_in",
+                                   target_kind="session", target_id=session_id)
+
+
+KERNEL_ACTORS: tuple[ActorSpec, ...] = (ActorSpec("kernel.record_sign_in", record_sign_in),)

@@ -1,0 +1,20 @@
+"""Enqueue dramatiq jobs by actor name, after commit, without importing actor modules."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import dramatiq
+
+
+class JobQueue:
+    def __init__(self, broker: dramatiq.Broker) -> None:
+        self.broker = broker
+
+    async def enqueue(self, actor_name: str, *args: Any, queue: str = "default") -> str:
+        message: dramatiq.Message[Any] = dramatiq.Message(
+            queue_name=queue, actor_name=actor_name, args=args, kwargs={}, options={}
+        )
+        await asyncio.to_thread(self.broker.enqueue, message)
+        return str(message.message_id)

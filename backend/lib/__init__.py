@@ -1,0 +1,33 @@
+"""Small shared building blocks every package may import: the error tree and time."""
+
+from backend.lib.errors import (
+    Conflict,
+    DomainError,
+    ErrorCode,
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    PluginNotEnabled,
+    RateLimited,
+    Unauthenticated,
+    ValidationFailed,
+)
+from backend.lib.clock import utcnow
+from backend.lib.paging import MAX_PAGE_SIZE, Page, PageRequest
+
+__all__ = [
+    "Conflict",
+    "DomainError",
+    "ErrorCode",
+    "FieldError",
+    "NotFound",
+    "PermissionDenied",
+    "PluginNotEnabled",
+    "RateLimited",
+    "Unauthenticated",
+    "ValidationFailed",
+    "utcnow",
+    "MAX_PAGE_SIZE",
+    "Page",
+    "PageRequest",
+]
