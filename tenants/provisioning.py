@@ -38,6 +38,23 @@ def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower().translate(table)).strip("-")
 
 
+def validate_municipality(*, name: str, code: str, slug: str | None, population: int | None) -> str:
+    """Check a new municipality's fields; returns the slug to use."""
+    slug = slug or slugify(name)
+    problems = []
+    if not name.strip():
+        problems.append(FieldError("name", "Give the municipality a name."))
+    if not SLUG.match(slug):
+        problems.append(FieldError("slug", "Use lower-case letters, digits and hyphens."))
+    if not CODE.match(code):
+        problems.append(FieldError("code", "The municipality code (kommunkod) is four digits, e.g. 1494."))
+    if population is not None and population < 0:
+        problems.append(FieldError("population", "Population cannot be negative."))
+    if problems:
+        raise ValidationFailed("The municipality could not be created.", problems)
+    return slug
+
+
 async def ensure_federation(scope: Scope, *, slug: str, name: str) -> UUID:
     existing = await Federation.select(Federation.id).where(Federation.slug == slug).first()
     if existing:
@@ -58,20 +75,10 @@ async def create_municipality(
     actor: Actor,
 ) -> MunicipalityRecord:
     """Add a member municipality (a new tenant) and open its audit log."""
-    slug = slug or slugify(name)
-    problems = []
-    if not name.strip():
-        problems.append(FieldError("name", "Give the municipality a name."))
-    if not SLUG.match(slug):
-        problems.append(FieldError("slug", "Use lower-case letters, digits and hyphens."))
-    if not CODE.match(code):
-        problems.append(FieldError("code", "The municipality code (kommunkod) is four digits, e.g. 1494."))
-    if population is not None and population < 0:
-        problems.append(FieldError("population", "Population cannot be negative."))
-    if problems:
-        raise ValidationFailed("The municipality could not be created.", problems)
+    slug = validate_municipality(name=name, code=code, slug=slug, population=population)
     tenant_id = uuid4()
-    async with db.shared():
+    # One transaction, already scoped to the new tenant, so the row and its first audit entry land together.
+    async with db.tenant(tenant_id) as scope:
         if not await Federation.exists().where(Federation.id == federation_id):
             raise NotFound("Federation", federation_id)
         if await Municipality.exists().where(Municipality.slug == slug):
@@ -80,7 +87,6 @@ async def create_municipality(
             Municipality(id=tenant_id, federation_id=federation_id, slug=slug, name=name.strip(),
                          code=code, population=population)
         )
-    async with db.tenant(tenant_id) as scope:
         await audit.record(scope, actor=actor, action="municipality.created", target_kind="municipality",
                            target_id=tenant_id, details={"name": name, "slug": slug, "code": code})
     return await get_municipality(db, tenant_id)

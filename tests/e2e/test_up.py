@@ -1,0 +1,66 @@
+"""`samverka up` on a fresh data directory: servers, migrations, demo data, web + worker, clean stop."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from backend.seed import DEMO_PASSWORD
+from tests.conftest import LOGIN, free_port
+
+
+def _wait_for(url: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    raise AssertionError("samverka up did not serve /healthz within 120 s")
+
+
+def _start(data_dir: Path, port: int) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SAMVERKA_")}
+    return subprocess.Popen([sys.executable, "-m", "backend.cli", "--data-dir", str(data_dir), "up", "--port",
+                             str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    return output
+
+
+def test_up_seeds_the_demo_federation_serves_it_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    port = free_port()
+    process = _start(tmp_path, port)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/healthz", process)
+        login = httpx.post(f"http://127.0.0.1:{port}/graphql", timeout=10, json={
+            "query": LOGIN, "variables": {"email": "admin@lidkoping.example", "password": DEMO_PASSWORD}})
+        token = login.json()["data"]["login"]["token"]
+        me = httpx.post(f"http://127.0.0.1:{port}/graphql", timeout=10, headers={"Authorization": f"Bearer {token}"},
+                        json={"query": "{ me { municipality { name code } } }"})
+        assert me.json()["data"]["me"]["municipality"] == {"name": "Lidköping", "code": "1494"}
+    finally:
+        output = _stop(process)
+    for name in ("Essunga", "Grästorp", "Götene", "Lidköping", "Skara", "Vara"):
+        assert name in output
+    assert "admin@goliska-it.example" in output and "Samverka stopped." in output
+    assert not (tmp_path / "postgres" / "postmaster.pid").exists(), "PostgreSQL left running"
+
+    again = _start(tmp_path, port)
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/healthz", again)
+    finally:
+        second = _stop(again)
+    assert "Demo federation seeded" not in second, "the demo data is seeded on the first start only"
