@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, Request, Response, get
+from litestar import Litestar, Request, Response, Router, get
 from litestar.datastructures import Headers, State
 from litestar.types import Scope
 from redis.asyncio import Redis
@@ -23,6 +23,7 @@ from backend.lib import DomainError
 from backend.live import audit_publisher
 from backend.services import Services
 from backend.settings import Settings
+from plugins.registry import PluginRegistry
 
 
 def graphql_error_body(exc: DomainError) -> dict[str, Any]:
@@ -47,9 +48,9 @@ async def context_getter(state: State, scope: Scope) -> Context:
     return context
 
 
-def graphql_controller(settings: Settings) -> type:
+def graphql_controller(settings: Settings, registry: PluginRegistry) -> type:
     base = make_graphql_controller(
-        build_schema(),
+        build_schema(registry),
         path="/graphql",
         context_getter=context_getter,
         graphql_ide="graphiql" if settings.development else None,
@@ -62,10 +63,13 @@ def graphql_controller(settings: Settings) -> type:
         async def on_ws_connect(self, context: Context) -> dict[str, object]:
             """Subscriptions authenticate in ``connection_init``: {authorization, tenant}."""
             params = context.connection_params or {}
-            try:
-                context.principal = await authenticate(
-                    context.services, params.get("authorization"), params.get("tenant")
+            authorization, tenant = params.get("authorization"), params.get("tenant")
+            if not all(v is None or (isinstance(v, str) and "\x00" not in v) for v in (authorization, tenant)):
+                raise ConnectionRejectionError(
+                    {"code": "BAD_REQUEST", "message": "'authorization' and 'tenant' are strings."}
                 )
+            try:
+                context.principal = await authenticate(context.services, authorization, tenant)
             except DomainError as exc:
                 raise ConnectionRejectionError({"code": exc.code.value, "message": exc.message}) from None
             if context.principal.actor.kind == "anonymous":
@@ -75,7 +79,7 @@ def graphql_controller(settings: Settings) -> type:
     return GraphQLController
 
 
-@get("/healthz", sync_to_thread=False)
+@get("/healthz")
 async def healthz(state: State) -> dict[str, str]:
     services: Services = state.services
     async with services.db.shared() as scope:
@@ -84,15 +88,15 @@ async def healthz(state: State) -> dict[str, str]:
     return {"status": "ok"}
 
 
-def services_lifespan(settings: Settings) -> Any:
+def services_lifespan(settings: Settings, registry: PluginRegistry) -> Any:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         assert settings.redis_url, "SAMVERKA_REDIS_URL is required"
-        db = open_database(settings)
+        db = open_database(settings, registry)
         await db.start(max_size=settings.pool_max_size)
         redis = Redis.from_url(settings.redis_url)
         db.on_audit(audit_publisher(redis))
-        app.state.services = Services(settings, db, redis, JobQueue(make_broker(settings.redis_url)))
+        app.state.services = Services(settings, db, redis, JobQueue(make_broker(settings.redis_url)), registry)
         try:
             yield
         finally:
@@ -102,10 +106,20 @@ def services_lifespan(settings: Settings) -> Any:
     return lifespan
 
 
-def create_app(settings: Settings) -> Litestar:
+def plugin_pages(registry: PluginRegistry) -> list[Router]:
+    """Each plugin's web pages under /web/plugins/<id>/ (for the web UI)."""
+    return [
+        Router(path=f"/web/plugins/{p.id}", route_handlers=[page.handler for page in p.pages])
+        for p in registry
+        if p.pages
+    ]
+
+
+def create_app(settings: Settings, registry: PluginRegistry | None = None) -> Litestar:
+    registry = registry if registry is not None else PluginRegistry.discover(settings.plugins)
     return Litestar(
-        route_handlers=[graphql_controller(settings), healthz],
-        lifespan=[services_lifespan(settings)],
+        route_handlers=[graphql_controller(settings, registry), healthz, *plugin_pages(registry)],
+        lifespan=[services_lifespan(settings, registry)],
         exception_handlers={DomainError: domain_error_response},
         debug=False,
     )

@@ -87,5 +87,7 @@ async def _rate_limit(services: Services, tenant_id: UUID, caller: str) -> None:
     async with services.redis.pipeline(transaction=True) as pipe:
         count, _ = await pipe.incr(key).expire(key, 120).execute()
     if count > limit:
-        raise RateLimited(f"More than {limit} requests a minute; slow down and retry shortly.",
-                          retry_after_s=60 - int(time.time() % 60))
+        raise RateLimited(
+            f"More than {limit} requests a minute; slow down and retry shortly.",
+            retry_after_s=60 - int(time.time() % 60),
+        )

@@ -35,8 +35,13 @@ def servers(settings: Settings, *, redis: bool = True) -> Iterator[Settings]:
     try:
         db_url = pg.start() if pg else settings.database_url
         redis_url = rd.start() if rd else settings.redis_url
-        yield Settings(**{**{f: getattr(settings, f) for f in settings.__struct_fields__},
-                          "database_url": db_url, "redis_url": redis_url})
+        yield Settings(
+            **{
+                **{f: getattr(settings, f) for f in settings.__struct_fields__},
+                "database_url": db_url,
+                "redis_url": redis_url,
+            }
+        )
     finally:
         if rd:
             rd.stop()
@@ -47,9 +52,10 @@ def servers(settings: Settings, *, redis: bool = True) -> Iterator[Settings]:
 def run_async(settings: Settings, work: Callable[[Any], Awaitable[T]]) -> T:
     """Run ``work(db)`` with the app role's database, turning domain errors into CLI messages."""
     from backend.database import open_database
+    from plugins.registry import PluginRegistry
 
     async def main() -> T:
-        db = open_database(settings)
+        db = open_database(settings, PluginRegistry.discover(settings.plugins))
         await db.start(max_size=2)
         try:
             return await work(db)
@@ -70,13 +76,25 @@ def cli_actor() -> Any:
 
 
 @click.group()
-@click.option("--data-dir", type=click.Path(path_type=Path), envvar="SAMVERKA_DATA_DIR", default="data",
-              show_default=True, help="Where embedded PostgreSQL and Redis keep their data.")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    envvar="SAMVERKA_DATA_DIR",
+    default="data",
+    show_default=True,
+    help="Where embedded PostgreSQL and Redis keep their data.",
+)
 @click.pass_context
 def main(ctx: click.Context, data_dir: Path) -> None:
     """Samverka: the shared welfare-technology platform of a municipal federation."""
+    from plugins.registry import PluginError, PluginRegistry
+
     os.environ["SAMVERKA_DATA_DIR"] = str(data_dir)
     ctx.obj = Settings.from_env()
+    try:
+        PluginRegistry.discover(ctx.obj.plugins)  # refuse to start on a broken or conflicting plugin
+    except PluginError as exc:
+        raise click.ClickException(f"{exc}\n(Set SAMVERKA_PLUGINS to choose plugins, or 'none' for none.)") from None
 
 
 @main.command()
@@ -123,8 +141,13 @@ def up(settings: Settings, port: int | None, seed: bool) -> None:
     from backend.seed import DEMO_PASSWORD, seed_demo
 
     env_default = "development" if "SAMVERKA_ENV" not in os.environ else settings.environment
-    settings = Settings(**{**{f: getattr(settings, f) for f in settings.__struct_fields__},
-                           "environment": env_default, "port": port or settings.port})
+    settings = Settings(
+        **{
+            **{f: getattr(settings, f) for f in settings.__struct_fields__},
+            "environment": env_default,
+            "port": port or settings.port,
+        }
+    )
     click.echo(f"Starting Samverka with data in {settings.data_dir} ...")
     with servers(settings) as s:
         click.echo("  servers ready: PostgreSQL and Redis")
@@ -168,17 +191,19 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
 
 def _banner(settings: Settings, logins: list[Any] | None, password: str) -> None:
     url = settings.public_url
-    click.echo(f"\nSamverka is running. GraphQL API: {url}/graphql"
-               + (" (GraphiQL in the browser)" if settings.development else ""))
+    click.echo(
+        f"\nSamverka is running. GraphQL API: {url}/graphql"
+        + (" (GraphiQL in the browser)" if settings.development else "")
+    )
     if logins:
         click.echo(f"Demo federation seeded. Every demo account's password: {password}")
         for login in logins:
             click.echo(f"  {login.email:<32} {login.role:<17} {login.municipality}")
     click.echo(
-        "\nSign in:   mutation { login(email: \"admin@essunga.example\", password: \"...\") "
+        '\nSign in:   mutation { login(email: "admin@essunga.example", password: "...") '
         "{ ... on LoginSuccess { token } } }\n"
         "then send 'Authorization: Bearer <token>' (and 'X-Samverka-Tenant: <slug>' if you belong to several).\n"
-        "API token: samverka tokens create --tenant essunga --name \"E-handel\" --scope municipality:read\n"
+        'API token: samverka tokens create --tenant essunga --name "E-handel" --scope municipality:read\n'
         "Press Ctrl-C to stop.\n"
     )
 
@@ -191,14 +216,13 @@ def tenants() -> None:
 @tenants.command("list")
 @click.pass_obj
 def tenants_list(settings: Settings) -> None:
-    from backend.lib import PageRequest
-    from tenants.provisioning import list_municipalities
+    from tenants.provisioning import all_municipalities
 
     with servers(settings, redis=False) as s:
-        page = run_async(s, lambda db: list_municipalities(db, PageRequest(first=100)))
-    for m in page.items:
+        items = run_async(s, all_municipalities)
+    for m in items:
         click.echo(f"{m.slug:<16} {m.code}  {m.name:<20} {m.id}")
-    if not page.items:
+    if not items:
         click.echo("No municipalities yet: samverka tenants create NAME --code NNNN --federation SLUG")
 
 
@@ -209,8 +233,9 @@ def tenants_list(settings: Settings) -> None:
 @click.option("--federation", "federation_slug", default="goliska-it", show_default=True)
 @click.option("--federation-name", help="Creates the federation when it does not exist yet.")
 @click.pass_obj
-def tenants_create(settings: Settings, name: str, code: str, slug: str | None, federation_slug: str,
-                   federation_name: str | None) -> None:
+def tenants_create(
+    settings: Settings, name: str, code: str, slug: str | None, federation_slug: str, federation_name: str | None
+) -> None:
     from tenants.provisioning import create_municipality, ensure_federation, validate_municipality
     from tenants.tables import Federation
 
@@ -220,10 +245,10 @@ def tenants_create(settings: Settings, name: str, code: str, slug: str | None, f
             row = await Federation.select(Federation.id).where(Federation.slug == federation_slug).first()
             if row is None and not federation_name:
                 fail(f"No federation '{federation_slug}'; add --federation-name to create it.")
-            fed_id = row["id"] if row else await ensure_federation(scope, slug=federation_slug,
-                                                                   name=federation_name or "")
-        return await create_municipality(db, federation_id=fed_id, name=name, code=code, slug=slug,
-                                         actor=cli_actor())
+            fed_id = (
+                row["id"] if row else await ensure_federation(scope, slug=federation_slug, name=federation_name or "")
+            )
+        return await create_municipality(db, federation_id=fed_id, name=name, code=code, slug=slug, actor=cli_actor())
 
     with servers(settings, redis=False) as s:
         m = run_async(s, work)
@@ -242,19 +267,29 @@ def tokens() -> None:
 @click.option("--days", default=90, show_default=True, help="Days until the token expires.")
 @click.pass_obj
 def tokens_create(settings: Settings, tenant: str, name: str, scopes: tuple[str, ...], days: int) -> None:
+    from backend.graphql.kernel import grantable_scopes
+    from plugins.registry import PluginRegistry
     from tenants.provisioning import find_municipality
     from tenants.tokens import create_token
 
     async def work(db: Any) -> Any:
         m = await find_municipality(db, tenant)
         async with db.tenant(m.id) as scope:
-            return await create_token(scope, name=name, scopes=list(scopes), expires_in_days=days,
-                                      actor=cli_actor())
+            return await create_token(
+                scope,
+                name=name,
+                scopes=list(scopes),
+                expires_in_days=days,
+                allowed_scopes=grantable_scopes(PluginRegistry.discover(settings.plugins)),
+                actor=cli_actor(),
+            )
 
     with servers(settings, redis=False) as s:
         new = run_async(s, work)
-    click.echo(f"Token {new.record.id} for {tenant}, scopes {', '.join(new.record.scopes)}, "
-               f"expires {new.record.expires_at:%Y-%m-%d}. Shown once, store it now:")
+    click.echo(
+        f"Token {new.record.id} for {tenant}, scopes {', '.join(new.record.scopes)}, "
+        f"expires {new.record.expires_at:%Y-%m-%d}. Shown once, store it now:"
+    )
     click.echo(new.token)
 
 
@@ -281,6 +316,39 @@ def tokens_revoke(settings: Settings, token_id: str, tenant: str) -> None:
     with servers(settings, redis=False) as s:
         record = run_async(s, work)
     click.echo(f"Token {record.id} ({record.name}) revoked at {record.revoked_at:%Y-%m-%d %H:%M} UTC.")
+
+
+@main.group()
+def plugins() -> None:
+    """Installed plugins and the municipalities that enabled them."""
+
+
+@plugins.command("list")
+@click.pass_obj
+def plugins_list(settings: Settings) -> None:
+    from plugins.registry import PluginRegistry
+    from plugins.state import enabled_ids
+    from tenants.provisioning import all_municipalities
+
+    registry = PluginRegistry.discover(settings.plugins)
+
+    async def work(db: Any) -> dict[str, list[str]]:
+        users: dict[str, list[str]] = {p.id: [] for p in registry}
+        for m in await all_municipalities(db):
+            async with db.tenant(m.id) as scope:
+                for plugin_id in await enabled_ids(scope):
+                    users.setdefault(plugin_id, []).append(m.slug)
+        return users
+
+    if not len(registry):
+        click.echo("No plugins installed.")
+        return
+    with servers(settings, redis=False) as s:
+        enabled = run_async(s, work)
+    for p in registry:
+        needs = f"  needs {', '.join(f'{k} {v}' for k, v in p.depends_on.items())}" if p.depends_on else ""
+        click.echo(f"{p.id:<20} {p.version:<8} {p.name.sv} / {p.name.en}{needs}")
+        click.echo(f"{'':<20} enabled in: {', '.join(sorted(enabled.get(p.id, []))) or '(no municipality)'}")
 
 
 @main.group()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
+
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.table import Table
 
 from backend.settings import Settings
+from plugins.registry import PluginRegistry
 from tenants.database import Database
 from tenants.tables import KERNEL_TABLES
 
@@ -15,12 +18,17 @@ def make_engine(url: str) -> PostgresEngine:
     return PostgresEngine(config={"dsn": url}, extensions=())
 
 
-def all_tables() -> tuple[type[Table], ...]:
-    return KERNEL_TABLES
+def all_tables(registry: PluginRegistry) -> tuple[type[Table], ...]:
+    plugin_tables = [
+        table
+        for module in registry.piccolo_apps()
+        for table in importlib.import_module(module).APP_CONFIG.table_classes
+    ]
+    return (*KERNEL_TABLES, *plugin_tables)
 
 
-def open_database(settings: Settings) -> Database:
+def open_database(settings: Settings, registry: PluginRegistry | None = None) -> Database:
     """The app role's database handle with every table bound to it (pool not yet started)."""
     db = Database(make_engine(settings.resolved_app_database_url()))
-    db.bind(all_tables())
+    db.bind(all_tables(registry if registry is not None else PluginRegistry.discover(settings.plugins)))
     return db

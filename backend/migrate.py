@@ -16,6 +16,7 @@ async def migrate(settings: Settings) -> None:
         raise MigrationFailed("No database: set SAMVERKA_DATABASE_URL (the owner role) or use `samverka up`.")
     os.environ["SAMVERKA_DATABASE_URL"] = settings.database_url
     os.environ["PICCOLO_CONF"] = "backend.piccolo_conf"
+    os.environ["SAMVERKA_PLUGINS"] = settings.plugins
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
     result = await run_forwards(app_name="all")

@@ -7,4 +7,8 @@ from piccolo.engine.postgres import PostgresEngine
 
 DB = PostgresEngine(config={"dsn": os.environ["SAMVERKA_DATABASE_URL"]}, extensions=())
 
-APP_REGISTRY = AppRegistry(apps=["tenants.piccolo_app"])
+from plugins.registry import PluginRegistry  # noqa: E402
+
+APP_REGISTRY = AppRegistry(
+    apps=["tenants.piccolo_app", *PluginRegistry.discover(os.environ.get("SAMVERKA_PLUGINS", "all")).piccolo_apps()]
+)

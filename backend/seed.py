@@ -37,18 +37,26 @@ async def seed_demo(db: Database) -> list[DemoLogin] | None:
         if await Federation.exists().where(Federation.slug == FEDERATION_SLUG):
             return None
         federation_id = await provisioning.ensure_federation(scope, slug=FEDERATION_SLUG, name=FEDERATION_NAME)
-        await accounts.create_user(scope, email="admin@goliska-it.example", name="Förbundsadministratör",
-                                   password=DEMO_PASSWORD, federation_id=federation_id, is_federation_admin=True)
+        await accounts.create_user(
+            scope,
+            email="admin@goliska-it.example",
+            name="Förbundsadministratör",
+            password=DEMO_PASSWORD,
+            federation_id=federation_id,
+            is_federation_admin=True,
+        )
     logins = [DemoLogin("admin@goliska-it.example", Role.FEDERATION_ADMIN.value, "alla")]
     for name, code in MEMBERS:
-        municipality = await provisioning.create_municipality(db, federation_id=federation_id, name=name, code=code,
-                                                              actor=actor)
+        municipality = await provisioning.create_municipality(
+            db, federation_id=federation_id, name=name, code=code, actor=actor
+        )
         async with db.tenant(municipality.id) as scope:
             for role, who in ((Role.TENANT_ADMIN, "admin"), (Role.STAFF, "personal")):
                 email = f"{who}@{municipality.slug}.example"
                 label = "Administratör" if role is Role.TENANT_ADMIN else "Hemtjänstpersonal"
-                user = await accounts.create_user(scope, email=email, name=f"{label} {name}",
-                                                  password=DEMO_PASSWORD, federation_id=federation_id)
+                user = await accounts.create_user(
+                    scope, email=email, name=f"{label} {name}", password=DEMO_PASSWORD, federation_id=federation_id
+                )
                 await accounts.grant_membership(scope, user_id=user.id, role=role, actor=actor)
                 logins.append(DemoLogin(email, role.value, name))
     return logins

@@ -8,6 +8,7 @@ from redis.asyncio import Redis
 
 from backend.jobs.queue import JobQueue
 from backend.settings import Settings
+from plugins.registry import PluginRegistry
 from tenants.database import Database
 
 
@@ -17,3 +18,4 @@ class Services:
     db: Database
     redis: Redis
     jobs: JobQueue
+    plugins: PluginRegistry

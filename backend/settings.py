@@ -30,6 +30,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     session_ttl_hours: int = 12
     rate_limit_per_minute: int = 600
     pool_max_size: int = 10
+    plugins: str = "all"
 
     @property
     def development(self) -> bool:
@@ -58,6 +59,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             session_ttl_hours=int(get("SAMVERKA_SESSION_TTL_HOURS", "12")),
             rate_limit_per_minute=int(get("SAMVERKA_RATE_LIMIT_PER_MINUTE", "600")),
             pool_max_size=int(get("SAMVERKA_DB_POOL_MAX", "10")),
+            plugins=get("SAMVERKA_PLUGINS", "all"),
         )
 
     def with_servers(self, database_url: str, redis_url: str) -> Settings:
@@ -74,8 +76,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     def child_environment(self) -> dict[str, str]:
         """Environment variables that make a child process use the same servers."""
-        env = {"SAMVERKA_DATA_DIR": str(self.data_dir), "SAMVERKA_ENV": self.environment,
-               "SAMVERKA_HOST": self.host, "SAMVERKA_PORT": str(self.port)}
+        env = {
+            "SAMVERKA_DATA_DIR": str(self.data_dir),
+            "SAMVERKA_ENV": self.environment,
+            "SAMVERKA_HOST": self.host,
+            "SAMVERKA_PORT": str(self.port),
+            "SAMVERKA_PLUGINS": self.plugins,
+        }
         if self.database_url:
             env["SAMVERKA_DATABASE_URL"] = self.database_url
         if self.app_database_url:

@@ -26,6 +26,7 @@ class Permission(str, Enum):
     USERS_MANAGE = "users:manage"
     TOKENS_MANAGE = "tokens:manage"
     AUDIT_READ = "audit:read"
+    PLUGINS_MANAGE = "plugins:manage"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -37,6 +38,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.USERS_MANAGE,
             Permission.TOKENS_MANAGE,
             Permission.AUDIT_READ,
+            Permission.PLUGINS_MANAGE,
         }
     ),
     Role.STAFF: frozenset({Permission.MUNICIPALITY_READ}),

@@ -17,6 +17,8 @@ from tenants.tables import AppUser, Membership, UserSession
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
+MAX_EMAIL = 320  # app_user.email is varchar(320)
+MAX_NAME = 200  # app_user.name is varchar(200)
 SESSION_PREFIX = "svs_"
 
 
@@ -52,10 +54,12 @@ def _membership(row: dict[str, Any]) -> MembershipRecord:
 def _check_new_user(email: str, name: str, password: str | None) -> str:
     email = email.strip().lower()
     problems = []
-    if not EMAIL.match(email):
+    if not EMAIL.match(email) or len(email) > MAX_EMAIL:
         problems.append(FieldError("email", "Give a valid e-mail address."))
     if not name.strip():
         problems.append(FieldError("name", "Give the user's name."))
+    elif len(name.strip()) > MAX_NAME:
+        problems.append(FieldError("name", f"Use at most {MAX_NAME} characters."))
     if password is not None and len(password) < MIN_PASSWORD:
         problems.append(FieldError("password", f"Use at least {MIN_PASSWORD} characters."))
     if problems:
@@ -77,8 +81,12 @@ async def create_user(
     if await AppUser.exists().where(AppUser.email == email):
         raise Conflict(f"A user with the e-mail {email} already exists.")
     user = AppUser(
-        id=uuid4(), email=email, name=name.strip(), federation_id=federation_id,
-        password_hash=hash_password(password) if password else "", is_federation_admin=is_federation_admin,
+        id=uuid4(),
+        email=email,
+        name=name.strip(),
+        federation_id=federation_id,
+        password_hash=hash_password(password) if password else "",
+        is_federation_admin=is_federation_admin,
     )
     await AppUser.insert(user)
     return await get_user(scope, user.id)
@@ -106,22 +114,38 @@ async def grant_membership(scope: Scope, *, user_id: UUID, role: Role, actor: Ac
         raise Conflict("The user already has this role here.")
     row = Membership(id=uuid4(), tenant_id=scope.tenant, user_id=user_id, role=role.value)
     await Membership.insert(row)
-    await audit.record(scope, actor=actor, action="membership.granted", target_kind="user",
-                       target_id=user_id, details={"role": role.value})
+    await audit.record(
+        scope,
+        actor=actor,
+        action="membership.granted",
+        target_kind="user",
+        target_id=user_id,
+        details={"role": role.value},
+    )
     return _membership((await Membership.select().where(Membership.id == row.id).first()) or {})
 
 
 async def revoke_membership(scope: Scope, *, user_id: UUID, role: Role, actor: Actor) -> None:
-    deleted = await Membership.delete().where(
-        (Membership.user_id == user_id) & (Membership.role == role.value)
-    ).returning(Membership.id)
+    deleted = (
+        await Membership.delete()
+        .where((Membership.user_id == user_id) & (Membership.role == role.value))
+        .returning(Membership.id)
+    )
     if not deleted:
         raise NotFound("Membership", f"{user_id}/{role.value}")
-    await audit.record(scope, actor=actor, action="membership.revoked", target_kind="user",
-                       target_id=user_id, details={"role": role.value})
+    await audit.record(
+        scope,
+        actor=actor,
+        action="membership.revoked",
+        target_kind="user",
+        target_id=user_id,
+        details={"role": role.value},
+    )
 
 
 async def memberships_in_tenant(scope: Scope, user_ids: list[UUID]) -> dict[UUID, list[Role]]:
+    if not user_ids:
+        return {}
     rows = await Membership.select(Membership.user_id, Membership.role).where(Membership.user_id.is_in(user_ids))
     result: dict[UUID, list[Role]] = {}
     for r in rows:
@@ -178,11 +202,15 @@ async def sign_in(db: Database, *, email: str, password: str, ttl: timedelta) ->
 
 async def resolve_session(db: Database, token: str) -> UserRecord:
     async with db.shared():
-        session = await UserSession.select(UserSession.user_id).where(
-            (UserSession.token_hash == digest(token))
-            & UserSession.revoked_at.is_null()
-            & (UserSession.expires_at > utcnow())
-        ).first()
+        session = (
+            await UserSession.select(UserSession.user_id)
+            .where(
+                (UserSession.token_hash == digest(token))
+                & UserSession.revoked_at.is_null()
+                & (UserSession.expires_at > utcnow())
+            )
+            .first()
+        )
         if session is None:
             raise Unauthenticated("The session has expired or was signed out; sign in again.")
         row = await AppUser.select().where(AppUser.id == session["user_id"]).first()

@@ -34,9 +34,16 @@ def _record(row: dict[str, Any]) -> AuditRecord:
     if isinstance(details, str):
         details = json.loads(details)
     return AuditRecord(
-        id=row["id"], tenant_id=row["tenant_id"], occurred_at=row["occurred_at"],
-        actor_kind=row["actor_kind"], actor_id=row["actor_id"], actor_label=row["actor_label"],
-        action=row["action"], target_kind=row["target_kind"], target_id=row["target_id"], details=details,
+        id=row["id"],
+        tenant_id=row["tenant_id"],
+        occurred_at=row["occurred_at"],
+        actor_kind=row["actor_kind"],
+        actor_id=row["actor_id"],
+        actor_label=row["actor_label"],
+        action=row["action"],
+        target_kind=row["target_kind"],
+        target_id=row["target_id"],
+        details=details,
     )
 
 

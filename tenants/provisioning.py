@@ -84,11 +84,23 @@ async def create_municipality(
         if await Municipality.exists().where(Municipality.slug == slug):
             raise Conflict(f"A municipality with the slug '{slug}' already exists.")
         await Municipality.insert(
-            Municipality(id=tenant_id, federation_id=federation_id, slug=slug, name=name.strip(),
-                         code=code, population=population)
+            Municipality(
+                id=tenant_id,
+                federation_id=federation_id,
+                slug=slug,
+                name=name.strip(),
+                code=code,
+                population=population,
+            )
         )
-        await audit.record(scope, actor=actor, action="municipality.created", target_kind="municipality",
-                           target_id=tenant_id, details={"name": name, "slug": slug, "code": code})
+        await audit.record(
+            scope,
+            actor=actor,
+            action="municipality.created",
+            target_kind="municipality",
+            target_id=tenant_id,
+            details={"name": name, "slug": slug, "code": code},
+        )
     return await get_municipality(db, tenant_id)
 
 
@@ -130,3 +142,15 @@ async def list_municipalities(
     async with db.shared():
         rows = [_municipality(r) for r in await query]
     return Page.from_rows(rows, [r.slug for r in rows], page)
+
+
+async def all_municipalities(db: Database, *, federation_id: UUID | None = None) -> list[MunicipalityRecord]:
+    """Every municipality, page by page (for operators' commands, not for the API)."""
+    result: list[MunicipalityRecord] = []
+    page = PageRequest(first=100)
+    while True:
+        chunk = await list_municipalities(db, page, federation_id=federation_id)
+        result.extend(chunk.items)
+        if not chunk.has_next:
+            return result
+        page = PageRequest(first=100, after=chunk.cursors[-1])

@@ -99,6 +99,17 @@ class AuditEntry(Table, tablename="audit_log"):
     request_id = Varchar(length=64, default="")
 
 
+class TenantPlugin(Table, tablename="tenant_plugin"):
+    """Whether a tenant enabled a plugin, and its configuration (secrets apart, never served)."""
+
+    tenant_id = UUID(primary_key=True)  # the key is (tenant_id, plugin_id); piccolo only needs a column
+    plugin_id = Varchar(length=64)
+    enabled = Boolean(default=False)
+    config = JSONB(default="{}")
+    secrets = JSONB(default="{}")
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
 KERNEL_TABLES: tuple[type[Table], ...] = (
     Federation,
     Municipality,
@@ -107,4 +118,5 @@ KERNEL_TABLES: tuple[type[Table], ...] = (
     Membership,
     ApiToken,
     AuditEntry,
+    TenantPlugin,
 )

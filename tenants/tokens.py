@@ -22,6 +22,7 @@ from tenants.tables import ApiToken
 
 PREFIX = "svk_"
 MAX_DAYS = 366
+MAX_NAME = 200  # api_token.name is varchar(200)
 
 
 @dataclass(frozen=True)
@@ -46,8 +47,16 @@ class NewToken:
 
 def _token(row: dict[str, Any]) -> TokenRecord:
     return TokenRecord(
-        row["id"], row["tenant_id"], row["name"], row["prefix"], tuple(row["scopes"]), row["user_id"],
-        row["created_at"], row["expires_at"], row["revoked_at"], row["last_used_at"],
+        row["id"],
+        row["tenant_id"],
+        row["name"],
+        row["prefix"],
+        tuple(row["scopes"]),
+        row["user_id"],
+        row["created_at"],
+        row["expires_at"],
+        row["revoked_at"],
+        row["last_used_at"],
     )
 
 
@@ -69,14 +78,18 @@ async def create_token(
     scopes: list[str],
     expires_in_days: int,
     user_id: UUID | None = None,
+    allowed_scopes: frozenset[str] = TOKEN_SCOPES,
     actor: Actor,
 ) -> NewToken:
+    """``allowed_scopes``: the kernel's plus those of the installed plugins."""
     problems = []
     if not name.strip():
         problems.append(FieldError("name", "Name the token after the integration that uses it."))
-    unknown = sorted(set(scopes) - TOKEN_SCOPES)
+    elif len(name.strip()) > MAX_NAME:
+        problems.append(FieldError("name", f"Use at most {MAX_NAME} characters."))
+    unknown = sorted(set(scopes) - allowed_scopes)
     if unknown:
-        problems.append(FieldError("scopes", f"Unknown scopes {unknown}; allowed: {sorted(TOKEN_SCOPES)}."))
+        problems.append(FieldError("scopes", f"Unknown scopes {unknown}; allowed: {sorted(allowed_scopes)}."))
     if not scopes:
         problems.append(FieldError("scopes", "Grant at least one scope."))
     if not 1 <= expires_in_days <= MAX_DAYS:
@@ -86,13 +99,25 @@ async def create_token(
     secret = secrets.token_urlsafe(32)
     token = f"{PREFIX}{scope.tenant.hex}_{secret}"
     row = ApiToken(
-        id=uuid4(), tenant_id=scope.tenant, name=name.strip(), prefix=secret[:8], token_hash=digest(token),
-        scopes=sorted(set(scopes)), user_id=user_id, created_by=actor.id,
+        id=uuid4(),
+        tenant_id=scope.tenant,
+        name=name.strip(),
+        prefix=secret[:8],
+        token_hash=digest(token),
+        scopes=sorted(set(scopes)),
+        user_id=user_id,
+        created_by=actor.id,
         expires_at=utcnow() + timedelta(days=expires_in_days),
     )
     await ApiToken.insert(row)
-    await audit.record(scope, actor=actor, action="token.created", target_kind="api_token", target_id=row.id,
-                       details={"name": row.name, "scopes": row.scopes, "expires_at": row.expires_at})
+    await audit.record(
+        scope,
+        actor=actor,
+        action="token.created",
+        target_kind="api_token",
+        target_id=row.id,
+        details={"name": row.name, "scopes": row.scopes, "expires_at": row.expires_at},
+    )
     return NewToken(token, await get_token(scope, row.id))
 
 
@@ -105,9 +130,11 @@ async def get_token(scope: Scope, token_id: UUID) -> TokenRecord:
 
 async def revoke_token(scope: Scope, *, token_id: UUID, actor: Actor) -> TokenRecord:
     """Takes effect at once: every request looks the token up."""
-    updated = await ApiToken.update({ApiToken.revoked_at: utcnow()}).where(
-        (ApiToken.id == token_id) & ApiToken.revoked_at.is_null()
-    ).returning(ApiToken.id)
+    updated = (
+        await ApiToken.update({ApiToken.revoked_at: utcnow()})
+        .where((ApiToken.id == token_id) & ApiToken.revoked_at.is_null())
+        .returning(ApiToken.id)
+    )
     if not updated:
         existing = await get_token(scope, token_id)  # raises NotFound for unknown / other tenants' ids
         return existing

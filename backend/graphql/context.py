@@ -14,6 +14,7 @@ class Context(BaseContext, kw_only=True):
     principal: Principal = ANONYMOUS
     connection_params: dict[str, Any] | None = None
     bearer_token: str | None = None
+    enabled_plugins: frozenset[str] | None = None
 
 
 Info = StrawberryInfo[Context, None]

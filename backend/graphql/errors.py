@@ -121,19 +121,33 @@ class ErrorPolicy(SchemaExtension):
             return
         result.errors = [self._shape(e) for e in result.errors]
 
+    def on_stream_result(self, result: Any) -> Any:
+        """Subscriptions (and anything over WebSocket) are sent before ``on_operation`` ends."""
+        if getattr(result, "errors", None):
+            result.errors = [self._shape(e) for e in result.errors]
+        yield
+
     @staticmethod
     def _shape(error: GraphQLError) -> GraphQLError:
-        original = error.original_error
-        if isinstance(original, DomainError):
-            error.extensions = {**(error.extensions or {}), "code": original.code.value}
-            return error
-        if original is None:
-            error.extensions = {**(error.extensions or {}), "code": GraphQLCode.BAD_REQUEST.value}
-            return error
+        return shape_error(error)
+
+
+MASKED = "Unexpected error; it has been logged. Try again, and report it if it persists."
+
+
+def shape_error(error: GraphQLError) -> GraphQLError:
+    """Give ``error`` its stable code, masking unexpected ones; in place, so every path can use it."""
+    if (error.extensions or {}).get("code"):
+        return error  # shaped already
+    original = error.original_error
+    if isinstance(original, DomainError):
+        error.extensions = {**(error.extensions or {}), "code": original.code.value}
+    elif original is None or isinstance(original, GraphQLError):
+        # Parse, validation and variable-coercion errors: the request itself is wrong.
+        error.extensions = {**(error.extensions or {}), "code": GraphQLCode.BAD_REQUEST.value}
+    else:
         log.error("unexpected error in GraphQL resolver", exc_info=original)
-        return GraphQLError(
-            "Unexpected error; it has been logged. Try again, and report it if it persists.",
-            nodes=error.nodes,
-            path=error.path,
-            extensions={"code": GraphQLCode.INTERNAL.value},
-        )
+        error.message = MASKED
+        error.original_error = None
+        error.extensions = {"code": GraphQLCode.INTERNAL.value}
+    return error

@@ -1,25 +1,22 @@
 """Kernel queries, mutations and subscriptions: me, municipalities, users, tokens, audit log."""
 
 from collections.abc import AsyncGenerator
-from datetime import timedelta
-from typing import Annotated, Any, Union
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import strawberry
 
 from backend.graphql.context import Info
-from backend.graphql.errors import ERROR_TYPES, Error, errors_as_data
-from backend.graphql.relay import Connection, connection
+from backend.graphql.errors import Error, errors_as_data
+from backend.graphql.relay import Connection, connection, page_request
+from backend.graphql.results import result_union
 from backend.graphql.types import ApiToken, AuditEntry, Me, MembershipInfo, Municipality, RoleType, User
 from backend.lib import NotFound, PageRequest, PermissionDenied, ValidationFailed
 from backend.live import channel, decode_audit, listen
+from plugins.registry import PluginRegistry
 from tenants import accounts, audit, provisioning, tokens
-from tenants.access import Permission, Role, require, require_signed_in
+from tenants.access import TOKEN_SCOPES, Permission, Role, require, require_signed_in
 from tenants.database import Database
-
-
-def result(name: str, *success: type) -> Any:
-    return Annotated[Union[(*success, *ERROR_TYPES)], strawberry.union(name)]  # noqa: UP007
 
 
 def parse_id(value: str, kind: str) -> UUID:
@@ -29,6 +26,10 @@ def parse_id(value: str, kind: str) -> UUID:
         raise NotFound(kind, value) from None
 
 
+def grantable_scopes(registry: PluginRegistry) -> frozenset[str]:
+    return TOKEN_SCOPES.union(*(p.scopes for p in registry))
+
+
 def db(info: Info) -> Database:
     return info.context.services.db
 
@@ -36,7 +37,7 @@ def db(info: Info) -> Database:
 @strawberry.type
 class LoginSuccess:
     token: str = strawberry.field(description="Send as 'Authorization: Bearer <token>'.")
-    expires_at: str
+    expires_at: datetime
     user: User
 
 
@@ -82,11 +83,14 @@ class KernelQuery:
         page = PageRequest(first=100)
         mine = await provisioning.list_municipalities(db(info), page, only=frozenset(p.memberships))
         return Me(
-            kind=p.actor.kind, label=p.actor.label, user=user,
+            kind=p.actor.kind,
+            label=p.actor.label,
+            user=user,
             municipality=Municipality.of(here) if here else None,
             permissions=sorted(x.value for x in p.permissions_in(p.tenant_id)) if p.tenant_id else [],
-            memberships=[MembershipInfo(municipality=Municipality.of(m), roles=sorted(p.memberships[m.id]))
-                         for m in mine.items],
+            memberships=[
+                MembershipInfo(municipality=Municipality.of(m), roles=sorted(p.memberships[m.id])) for m in mine.items
+            ],
         )
 
     @strawberry.field(description="Federation admins see every member; others the ones they belong to.")
@@ -95,7 +99,9 @@ class KernelQuery:
         require_signed_in(p)
         only = None if p.is_federation_admin else frozenset(p.memberships) | {p.token_tenant_id} - {None}
         page = await provisioning.list_municipalities(
-            db(info), PageRequest(first, after), federation_id=p.federation_id if p.is_federation_admin else None,
+            db(info),
+            page_request(first, after),
+            federation_id=p.federation_id if p.is_federation_admin else None,
             only=only,  # type: ignore[arg-type]
         )
         return connection(page, Municipality.of)
@@ -104,7 +110,7 @@ class KernelQuery:
     async def users(self, info: Info, first: int = 20, after: str | None = None) -> Connection[User]:
         tenant = require(info.context.principal, Permission.USERS_READ)
         async with db(info).tenant(tenant) as scope:
-            page = await accounts.list_tenant_users(scope, PageRequest(first, after))
+            page = await accounts.list_tenant_users(scope, page_request(first, after))
             roles = await accounts.memberships_in_tenant(scope, [u.id for u in page.items])
         return connection(page, lambda u: User.of(u, sorted(roles.get(u.id, []))))
 
@@ -112,7 +118,7 @@ class KernelQuery:
     async def api_tokens(self, info: Info, first: int = 20, after: str | None = None) -> Connection[ApiToken]:
         tenant = require(info.context.principal, Permission.TOKENS_MANAGE)
         async with db(info).tenant(tenant) as scope:
-            page = await tokens.list_tokens(scope, PageRequest(first, after))
+            page = await tokens.list_tokens(scope, page_request(first, after))
         return connection(page, ApiToken.of)
 
     @strawberry.field(description="This municipality's audit log, newest first.")
@@ -121,7 +127,7 @@ class KernelQuery:
     ) -> Connection[AuditEntry]:
         tenant = require(info.context.principal, Permission.AUDIT_READ)
         async with db(info).tenant(tenant) as scope:
-            page = await audit.list_entries(scope, PageRequest(first, after), action=action)
+            page = await audit.list_entries(scope, page_request(first, after, numeric=True), action=action)
         return connection(page, AuditEntry.of)
 
 
@@ -129,13 +135,13 @@ class KernelQuery:
 class KernelMutation:
     @strawberry.mutation(description="Sign in with e-mail and password; returns a bearer session token.")
     @errors_as_data
-    async def login(self, info: Info, email: str, password: str) -> result("LoginResult", LoginSuccess):
+    async def login(self, info: Info, email: str, password: str) -> result_union("LoginResult", LoginSuccess):
         services = info.context.services
-        session = await accounts.sign_in(services.db, email=email, password=password,
-                                         ttl=timedelta(hours=services.settings.session_ttl_hours))
+        session = await accounts.sign_in(
+            services.db, email=email, password=password, ttl=timedelta(hours=services.settings.session_ttl_hours)
+        )
         await services.jobs.enqueue("kernel.record_sign_in", str(session.user.id), str(session.id))
-        return LoginSuccess(token=session.token, expires_at=session.expires_at.isoformat(),
-                            user=User.of(session.user))
+        return LoginSuccess(token=session.token, expires_at=session.expires_at, user=User.of(session.user))
 
     @strawberry.mutation(description="End the current session.")
     async def logout(self, info: Info) -> bool:
@@ -147,35 +153,50 @@ class KernelMutation:
 
     @strawberry.mutation(description="Add a member municipality (federation admins).")
     @errors_as_data
-    async def create_municipality(
-        self, info: Info, input: CreateMunicipalityInput
-    ) -> result("CreateMunicipalityResult", Municipality):
+    async def create_municipality(self, info: Info, input: CreateMunicipalityInput) -> result_union(
+        "CreateMunicipalityResult", Municipality
+    ):
         p = info.context.principal
         require_signed_in(p)
         if not p.is_federation_admin or p.federation_id is None:
             raise PermissionDenied("Only federation administrators add municipalities.")
         record = await provisioning.create_municipality(
-            db(info), federation_id=p.federation_id, name=input.name, code=input.code, slug=input.slug,
-            population=input.population, actor=p.actor)
+            db(info),
+            federation_id=p.federation_id,
+            name=input.name,
+            code=input.code,
+            slug=input.slug,
+            population=input.population,
+            actor=p.actor,
+        )
         return Municipality.of(record)
 
     @strawberry.mutation(description="Create an account with a role in this municipality.")
     @errors_as_data
-    async def create_user(self, info: Info, input: CreateUserInput) -> result("CreateUserResult", User):
+    async def create_user(self, info: Info, input: CreateUserInput) -> result_union("CreateUserResult", User):
         p = info.context.principal
         tenant = require(p, Permission.USERS_MANAGE)
         here = await provisioning.get_municipality(db(info), tenant)
         async with db(info).tenant(tenant) as scope:
-            user = await accounts.create_user(scope, email=input.email, name=input.name, password=input.password,
-                                              federation_id=here.federation_id)
+            user = await accounts.create_user(
+                scope, email=input.email, name=input.name, password=input.password, federation_id=here.federation_id
+            )
             await accounts.grant_membership(scope, user_id=user.id, role=Role(input.role), actor=p.actor)
-            await audit.record(scope, actor=p.actor, action="user.created", target_kind="user", target_id=user.id,
-                               details={"email": user.email})
+            await audit.record(
+                scope,
+                actor=p.actor,
+                action="user.created",
+                target_kind="user",
+                target_id=user.id,
+                details={"email": user.email},
+            )
         return User.of(user, [input.role])
 
     @strawberry.mutation(description="Give a user a role in this municipality.")
     @errors_as_data
-    async def grant_role(self, info: Info, user_id: strawberry.ID, role: RoleType) -> result("GrantRoleResult", User):  # type: ignore[valid-type]
+    async def grant_role(self, info: Info, user_id: strawberry.ID, role: RoleType) -> result_union(
+        "GrantRoleResult", User
+    ):  # type: ignore[valid-type]
         p = info.context.principal
         tenant = require(p, Permission.USERS_MANAGE)
         uid = parse_id(user_id, "User")
@@ -186,7 +207,9 @@ class KernelMutation:
 
     @strawberry.mutation(description="Take a role in this municipality away from a user.")
     @errors_as_data
-    async def revoke_role(self, info: Info, user_id: strawberry.ID, role: RoleType) -> result("RevokeRoleResult", User):  # type: ignore[valid-type]
+    async def revoke_role(self, info: Info, user_id: strawberry.ID, role: RoleType) -> result_union(
+        "RevokeRoleResult", User
+    ):  # type: ignore[valid-type]
         p = info.context.principal
         tenant = require(p, Permission.USERS_MANAGE)
         uid = parse_id(user_id, "User")
@@ -197,19 +220,25 @@ class KernelMutation:
 
     @strawberry.mutation(description="Grant an integrator API token for this municipality.")
     @errors_as_data
-    async def create_api_token(
-        self, info: Info, input: CreateApiTokenInput
-    ) -> result("CreateApiTokenResult", ApiTokenCreated):
+    async def create_api_token(self, info: Info, input: CreateApiTokenInput) -> result_union(
+        "CreateApiTokenResult", ApiTokenCreated
+    ):
         p = info.context.principal
         tenant = require(p, Permission.TOKENS_MANAGE)
         async with db(info).tenant(tenant) as scope:
-            new = await tokens.create_token(scope, name=input.name, scopes=input.scopes,
-                                            expires_in_days=input.expires_in_days, actor=p.actor)
+            new = await tokens.create_token(
+                scope,
+                name=input.name,
+                scopes=input.scopes,
+                allowed_scopes=grantable_scopes(info.context.services.plugins),
+                expires_in_days=input.expires_in_days,
+                actor=p.actor,
+            )
         return ApiTokenCreated(token=new.token, api_token=ApiToken.of(new.record))
 
     @strawberry.mutation(description="Revoke an API token; it stops working at once.")
     @errors_as_data
-    async def revoke_api_token(self, info: Info, id: strawberry.ID) -> result("RevokeApiTokenResult", ApiToken):
+    async def revoke_api_token(self, info: Info, id: strawberry.ID) -> result_union("RevokeApiTokenResult", ApiToken):
         p = info.context.principal
         tenant = require(p, Permission.TOKENS_MANAGE)
         token_id = parse_id(id, "API token")

@@ -11,7 +11,9 @@ from tenants.audit import AuditRecord
 from tenants.provisioning import MunicipalityRecord
 from tenants.tokens import TokenRecord
 
-RoleType = strawberry.enum(Role, name="Role", description="federation_admin acts in every municipality of its federation.")
+RoleType = strawberry.enum(
+    Role, name="Role", description="federation_admin acts in every municipality of its federation."
+)
 
 
 @strawberry.type
@@ -25,8 +27,14 @@ class Municipality:
 
     @classmethod
     def of(cls, r: MunicipalityRecord) -> "Municipality":
-        return cls(id=strawberry.ID(str(r.id)), slug=r.slug, name=r.name, code=r.code,
-                   population=r.population, created_at=r.created_at)
+        return cls(
+            id=strawberry.ID(str(r.id)),
+            slug=r.slug,
+            name=r.name,
+            code=r.code,
+            population=r.population,
+            created_at=r.created_at,
+        )
 
 
 @strawberry.type
@@ -43,9 +51,15 @@ class User:
 
     @classmethod
     def of(cls, r: UserRecord, roles: list[object] | None = None) -> "User":
-        return cls(id=strawberry.ID(str(r.id)), email=r.email, name=r.name,
-                   is_federation_admin=r.is_federation_admin, locale=r.locale, disabled=r.disabled,
-                   roles=list(roles or []))
+        return cls(
+            id=strawberry.ID(str(r.id)),
+            email=r.email,
+            name=r.name,
+            is_federation_admin=r.is_federation_admin,
+            locale=r.locale,
+            disabled=r.disabled,
+            roles=list(roles or []),
+        )
 
 
 @strawberry.type
@@ -61,9 +75,16 @@ class ApiToken:
 
     @classmethod
     def of(cls, r: TokenRecord) -> "ApiToken":
-        return cls(id=strawberry.ID(str(r.id)), name=r.name, prefix=r.prefix, scopes=list(r.scopes),
-                   created_at=r.created_at, expires_at=r.expires_at, revoked_at=r.revoked_at,
-                   last_used_at=r.last_used_at)
+        return cls(
+            id=strawberry.ID(str(r.id)),
+            name=r.name,
+            prefix=r.prefix,
+            scopes=list(r.scopes),
+            created_at=r.created_at,
+            expires_at=r.expires_at,
+            revoked_at=r.revoked_at,
+            last_used_at=r.last_used_at,
+        )
 
 
 @strawberry.type
@@ -80,9 +101,17 @@ class AuditEntry:
 
     @classmethod
     def of(cls, r: AuditRecord) -> "AuditEntry":
-        return cls(id=strawberry.ID(str(r.id)), occurred_at=r.occurred_at, actor_kind=r.actor_kind,
-                   actor_id=strawberry.ID(str(r.actor_id)) if r.actor_id else None, actor_label=r.actor_label,
-                   action=r.action, target_kind=r.target_kind, target_id=r.target_id, details=r.details)
+        return cls(
+            id=strawberry.ID(str(r.id)),
+            occurred_at=r.occurred_at,
+            actor_kind=r.actor_kind,
+            actor_id=strawberry.ID(str(r.actor_id)) if r.actor_id else None,
+            actor_label=r.actor_label,
+            action=r.action,
+            target_kind=r.target_kind,
+            target_id=r.target_id,
+            details=r.details,
+        )
 
 
 @strawberry.type

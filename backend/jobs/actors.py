@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 from backend.jobs.runtime import Runtime
+from plugins.contract import ActorSpec
 from tenants import audit
 from tenants.access import Actor
 from tenants.accounts import get_user, own_memberships
 from tenants.tables import AuditEntry
-
-
-@dataclass(frozen=True)
-class ActorSpec:
-    name: str
-    fn: Callable[..., Awaitable[Any]]
-    queue: str = "default"
-    max_retries: int = 5
 
 
 async def record_sign_in(rt: Runtime, user_id: str, session_id: str) -> None:
@@ -33,8 +23,13 @@ async def record_sign_in(rt: Runtime, user_id: str, session_id: str) -> None:
                 (AuditEntry.action == "user.signed_in") & (AuditEntry.target_id == session_id)
             )
             if not done:
-                await audit.record(scope, actor=Actor("user", uid, user.email), action="user.signed_in",
-                                   target_kind="session", target_id=session_id)
+                await audit.record(
+                    scope,
+                    actor=Actor("user", uid, user.email),
+                    action="user.signed_in",
+                    target_kind="session",
+                    target_id=session_id,
+                )
 
 
 KERNEL_ACTORS: tuple[ActorSpec, ...] = (ActorSpec("kernel.record_sign_in", record_sign_in),)

@@ -10,9 +10,12 @@ from dataclasses import dataclass
 
 import dramatiq
 from dramatiq.asyncio import get_event_loop_thread
+from redis.asyncio import Redis
 
 from backend.database import open_database
+from backend.live import audit_publisher
 from backend.settings import Settings
+from plugins.registry import PluginRegistry
 from tenants.database import Database
 
 
@@ -20,6 +23,8 @@ from tenants.database import Database
 class Runtime:
     settings: Settings
     db: Database
+    redis: Redis
+    plugins: PluginRegistry
 
 
 _current: Runtime | None = None
@@ -34,8 +39,9 @@ def current() -> Runtime:
 class DatabaseMiddleware(dramatiq.Middleware):
     """Opens the app role's pool on the worker's event loop; closes it on shutdown."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, registry: PluginRegistry) -> None:
         self.settings = settings
+        self.registry = registry
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         global _current
@@ -44,13 +50,17 @@ class DatabaseMiddleware(dramatiq.Middleware):
         _current = loop_thread.run_coroutine(self._open())
 
     async def _open(self) -> Runtime:
-        db = open_database(self.settings)
+        assert self.settings.redis_url
+        db = open_database(self.settings, self.registry)
         await db.start(max_size=4)
-        return Runtime(self.settings, db)
+        redis = Redis.from_url(self.settings.redis_url)
+        db.on_audit(audit_publisher(redis))
+        return Runtime(self.settings, db, redis, self.registry)
 
     def before_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         global _current
         loop_thread = get_event_loop_thread()
         if _current is not None and loop_thread is not None:
             loop_thread.run_coroutine(_current.db.close())
+            loop_thread.run_coroutine(_current.redis.aclose())
         _current = None

@@ -3,35 +3,52 @@
 from __future__ import annotations
 
 import functools
+import logging
 import signal
 import threading
 from collections.abc import Iterable
 from typing import Any
+from uuid import UUID
 
 import dramatiq
 
 from backend.jobs import runtime
-from backend.jobs.actors import KERNEL_ACTORS, ActorSpec
+from backend.jobs.actors import KERNEL_ACTORS
 from backend.jobs.broker import make_broker
 from backend.settings import Settings
+from plugins.contract import ActorSpec
+from plugins.registry import PluginRegistry
+from plugins.state import enabled_ids
+
+log = logging.getLogger(__name__)
+
+
+async def _plugin_enabled(rt: runtime.Runtime, plugin_id: str, tenant_id: str) -> bool:
+    async with rt.db.tenant(UUID(tenant_id)) as scope:
+        return plugin_id in await enabled_ids(scope)
 
 
 def register(broker: dramatiq.Broker, specs: Iterable[ActorSpec]) -> None:
+    """Declare each actor; a plugin's actor skips tenants that have not enabled the plugin."""
     for spec in specs:
 
         async def run(*args: Any, _spec: ActorSpec = spec) -> Any:
-            return await _spec.fn(runtime.current(), *args)
+            rt = runtime.current()
+            if _spec.plugin_id and not await _plugin_enabled(rt, _spec.plugin_id, str(args[0])):
+                log.info("skipping %s for tenant %s: plugin %s not enabled", _spec.name, args[0], _spec.plugin_id)
+                return None
+            return await _spec.fn(rt, *args)
 
         functools.update_wrapper(run, spec.fn)
-        dramatiq.actor(run, actor_name=spec.name, queue_name=spec.queue, max_retries=spec.max_retries,
-                       broker=broker)
+        dramatiq.actor(run, actor_name=spec.name, queue_name=spec.queue, max_retries=spec.max_retries, broker=broker)
 
 
 def build_worker(settings: Settings, threads: int = 4) -> dramatiq.Worker:
     assert settings.redis_url
+    registry = PluginRegistry.discover(settings.plugins)
     broker = make_broker(settings.redis_url)
-    broker.add_middleware(runtime.DatabaseMiddleware(settings))
-    register(broker, KERNEL_ACTORS)
+    broker.add_middleware(runtime.DatabaseMiddleware(settings, registry))
+    register(broker, [*KERNEL_ACTORS, *(a for p in registry for a in p.actors)])
     broker.emit_after("process_boot")
     return dramatiq.Worker(broker, worker_threads=threads)
 

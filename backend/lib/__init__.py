@@ -1,5 +1,6 @@
 """Small shared building blocks every package may import: the error tree and time."""
 
+from backend.lib.clock import utcnow
 from backend.lib.errors import (
     Conflict,
     DomainError,
@@ -12,22 +13,21 @@ from backend.lib.errors import (
     Unauthenticated,
     ValidationFailed,
 )
-from backend.lib.clock import utcnow
 from backend.lib.paging import MAX_PAGE_SIZE, Page, PageRequest
 
 __all__ = [
+    "MAX_PAGE_SIZE",
     "Conflict",
     "DomainError",
     "ErrorCode",
     "FieldError",
     "NotFound",
+    "Page",
+    "PageRequest",
     "PermissionDenied",
     "PluginNotEnabled",
     "RateLimited",
     "Unauthenticated",
     "ValidationFailed",
     "utcnow",
-    "MAX_PAGE_SIZE",
-    "Page",
-    "PageRequest",
 ]

@@ -23,14 +23,14 @@ NEWEST = ("SELECT id, occurred_at, actor_kind, actor_label, action, target_kind,
 pool: asyncpg.Pool | None = None
 
 
-class Entry(msgspec.Struct):
+class Entry(msgspec.Struct, rename="camel"):  # the GraphQL field names, for equal payloads
     id: str
-    occurredAt: datetime  # noqa: N815 - the GraphQL field names, for equal payloads
-    actorKind: str  # noqa: N815
-    actorLabel: str  # noqa: N815
+    occurred_at: datetime
+    actor_kind: str
+    actor_label: str
     action: str
-    targetKind: str  # noqa: N815
-    targetId: str  # noqa: N815
+    target_kind: str
+    target_id: str
     details: msgspec.Raw  # jsonb arrives as JSON text: passed through undecoded
 
 

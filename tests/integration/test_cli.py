@@ -9,10 +9,10 @@ import uuid
 
 import pytest
 
+from backend.lib import Unauthenticated
 from backend.settings import Settings
 from tenants.database import Database
 from tenants.tokens import resolve_token
-from backend.lib import Unauthenticated
 
 
 def samverka(settings: Settings, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:

@@ -98,7 +98,7 @@ async def test_a_transaction_without_a_tenant_sees_nothing_and_cannot_write(db: 
     await _token(db, world.a.id, "a-token")
     async with db.shared() as scope:
         for table in ("membership", "api_token", "audit_log"):
-            assert await scope.connection.fetchval(f"SELECT count(*) FROM {table}") == 0  # noqa: S608
+            assert await scope.connection.fetchval(f"SELECT count(*) FROM {table}") == 0
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         async with db.shared() as scope:
             await scope.connection.execute(

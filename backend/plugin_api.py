@@ -1,0 +1,88 @@
+"""The public API that plugins build on; nothing else of ``backend`` is theirs to import.
+
+GraphQL: the context type, result unions with the standard errors, Relay
+connections. Access: the tenant a request acts in, checked against roles (people)
+or scopes (integrator tokens). Config: the plugin's typed per-tenant settings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from backend.graphql.context import Context, Info
+from backend.graphql.errors import ERROR_TYPES, Error, errors_as_data
+from backend.graphql.relay import Connection, connection
+from backend.graphql.results import result_union
+from backend.lib import (
+    Conflict,
+    NotFound,
+    Page,
+    PageRequest,
+    PermissionDenied,
+    ValidationFailed,
+)
+from backend.live import channel, listen
+from plugins.contract import Plugin
+from plugins.state import settings_of
+from tenants.access import Role, require_tenant
+from tenants.database import Database, Scope
+
+
+def require_access(info: Info, *, roles: frozenset[Role], scope: str) -> UUID:
+    """The tenant to act in, once a person holds one of ``roles`` there or a token holds ``scope``."""
+    principal = info.context.principal
+    tenant_id = require_tenant(principal)
+    if principal.actor.kind == "token":
+        if scope in principal.token_scopes and tenant_id == principal.token_tenant_id:
+            return tenant_id
+        raise PermissionDenied(f"This needs an API token with the scope '{scope}'.")
+    if principal.roles_in(tenant_id) & (roles | {Role.FEDERATION_ADMIN}):
+        return tenant_id
+    raise PermissionDenied(f"This needs one of the roles {sorted(r.value for r in roles)} in this municipality.")
+
+
+def database(info: Info) -> Database:
+    return info.context.services.db
+
+
+async def enqueue(info: Info, actor_name: str, *args: Any) -> str:
+    return await info.context.services.jobs.enqueue(actor_name, *args)
+
+
+async def publish(info: Info, tenant_id: UUID, topic: str, payload: str) -> None:
+    await info.context.services.redis.publish(channel(tenant_id, topic), payload)
+
+
+def subscribe(info: Info, tenant_id: UUID, topic: str) -> Any:
+    return listen(info.context.services.redis, channel(tenant_id, topic))
+
+
+async def plugin_settings(scope: Scope, plugin: Plugin) -> Any:
+    return await settings_of(scope, plugin)
+
+
+__all__ = [
+    "ERROR_TYPES",
+    "Conflict",
+    "Connection",
+    "Context",
+    "Error",
+    "Info",
+    "NotFound",
+    "Page",
+    "PageRequest",
+    "PermissionDenied",
+    "Role",
+    "Scope",
+    "ValidationFailed",
+    "connection",
+    "database",
+    "enqueue",
+    "errors_as_data",
+    "plugin_settings",
+    "publish",
+    "require_access",
+    "result_union",
+    "subscribe",
+]

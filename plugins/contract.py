@@ -1,0 +1,73 @@
+"""What a plugin is: the one typed object a plugin package exports as ``PLUGIN``.
+
+A plugin brings tables (a piccolo app with its migrations), GraphQL root types,
+dramatiq actors, web pages and a per-tenant configuration schema. The core never
+imports a plugin by name; the registry finds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import msgspec
+
+
+@dataclass(frozen=True)
+class Name:
+    """User-facing text in Swedish (the default) and English."""
+
+    sv: str
+    en: str
+
+
+@dataclass(frozen=True)
+class ActorSpec:
+    """A dramatiq actor. With ``plugin_id`` set, the first argument is the tenant id and the
+    worker skips the job for tenants that have not enabled the plugin."""
+
+    name: str
+    fn: Callable[..., Awaitable[Any]]
+    queue: str = "default"
+    max_retries: int = 5
+    plugin_id: str | None = None
+
+
+@dataclass(frozen=True)
+class WebPage:
+    """A page of the web UI, mounted at ``/web/plugins/<plugin id>/<path>``."""
+
+    path: str
+    title: Name
+    handler: Any  # a litestar route handler
+
+
+SECRET = "secret"
+
+
+def secret(description: str = "") -> msgspec.Meta:
+    """Mark a configuration field secret: write-only through the API, never shown again."""
+    return msgspec.Meta(description=description, extra={SECRET: True})
+
+
+SecretStr = Annotated[str, secret()]
+
+
+@dataclass(frozen=True)
+class Plugin:
+    id: str
+    version: str
+    name: Name
+    description: Name
+    requires_core: str = ">=0.1"
+    depends_on: Mapping[str, str] = field(default_factory=dict)
+    piccolo_app: str | None = None
+    query: type | None = None
+    mutation: type | None = None
+    subscription: type | None = None
+    types: tuple[type, ...] = ()
+    actors: tuple[ActorSpec, ...] = ()
+    pages: tuple[WebPage, ...] = ()
+    config: type[msgspec.Struct] | None = None
+    scopes: frozenset[str] = frozenset()
