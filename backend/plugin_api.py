@@ -7,6 +7,7 @@ or scopes (integrator tokens). Config: the plugin's typed per-tenant settings.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
@@ -20,18 +21,23 @@ from backend.lib import (
     Page,
     PageRequest,
     PermissionDenied,
+    PluginNotEnabled,
     ValidationFailed,
 )
-from backend.live import channel, listen
+from backend.graphql.streams import authorized_stream
+from backend.live import channel
 from plugins.contract import Plugin
-from plugins.state import settings_of
-from tenants.access import Role, require_tenant
+from plugins.state import enabled_ids, settings_of
+from tenants.access import Principal, Role, require_tenant
 from tenants.database import Database, Scope
 
 
 def require_access(info: Info, *, roles: frozenset[Role], scope: str) -> UUID:
     """The tenant to act in, once a person holds one of ``roles`` there or a token holds ``scope``."""
-    principal = info.context.principal
+    return check_access(info.context.principal, roles=roles, scope=scope)
+
+
+def check_access(principal: Principal, *, roles: frozenset[Role], scope: str) -> UUID:
     tenant_id = require_tenant(principal)
     if principal.actor.kind == "token":
         if scope in principal.token_scopes and tenant_id == principal.token_tenant_id:
@@ -54,8 +60,22 @@ async def publish(info: Info, tenant_id: UUID, topic: str, payload: str) -> None
     await info.context.services.redis.publish(channel(tenant_id, topic), payload)
 
 
-def subscribe(info: Info, tenant_id: UUID, topic: str) -> Any:
-    return listen(info.context.services.redis, channel(tenant_id, topic))
+async def subscribe(
+    info: Info, plugin_id: str, topic: str, *, roles: frozenset[Role], scope: str
+) -> AsyncIterator[bytes]:
+    """Payloads published on this tenant's ``topic``; each is delivered only while the caller
+    still has access and the plugin is still enabled here."""
+    context = info.context
+    tenant_id = check_access(context.principal, roles=roles, scope=scope)
+
+    def still_allowed(principal: Principal) -> None:
+        check_access(principal, roles=roles, scope=scope)
+
+    async for payload in authorized_stream(context, channel(tenant_id, topic), still_allowed):
+        async with context.services.db.tenant(tenant_id) as tx:
+            if plugin_id not in await enabled_ids(tx):
+                raise PluginNotEnabled(f"The plugin '{plugin_id}' was disabled in this municipality.")
+        yield payload
 
 
 async def plugin_settings(scope: Scope, plugin: Plugin) -> Any:
@@ -75,6 +95,7 @@ __all__ = [
     "PermissionDenied",
     "Role",
     "Scope",
+    "check_access",
     "ValidationFailed",
     "connection",
     "database",

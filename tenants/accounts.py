@@ -13,7 +13,7 @@ from tenants import audit
 from tenants.access import TENANT_ROLES, Actor, Role
 from tenants.database import Database, Scope
 from tenants.secrets import digest, hash_password, new_secret, verify_password
-from tenants.tables import AppUser, Membership, UserSession
+from tenants.tables import AppUser, Membership, Municipality, UserSession
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 10
@@ -108,7 +108,11 @@ async def grant_membership(scope: Scope, *, user_id: UUID, role: Role, actor: Ac
     """Give a user a role in the scope's tenant; audited."""
     if role not in TENANT_ROLES:
         raise ValidationFailed.on("role", "Roles in a municipality are tenant_admin, staff or integrator.")
-    if not await AppUser.exists().where(AppUser.id == user_id):
+    here = await Municipality.select(Municipality.federation_id).where(Municipality.id == scope.tenant).first()
+    same_federation = here is not None and await AppUser.exists().where(
+        (AppUser.id == user_id) & (AppUser.federation_id == here["federation_id"])
+    )
+    if not same_federation:  # users of other federations are not this tenant's to see
         raise NotFound("User", user_id)
     if await Membership.exists().where((Membership.user_id == user_id) & (Membership.role == role.value)):
         raise Conflict("The user already has this role here.")

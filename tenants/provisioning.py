@@ -44,6 +44,8 @@ def validate_municipality(*, name: str, code: str, slug: str | None, population:
     problems = []
     if not name.strip():
         problems.append(FieldError("name", "Give the municipality a name."))
+    elif len(name.strip()) > 200:
+        problems.append(FieldError("name", "Use at most 200 characters."))
     if not SLUG.match(slug):
         problems.append(FieldError("slug", "Use lower-case letters, digits and hyphens."))
     if not CODE.match(code):

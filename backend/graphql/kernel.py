@@ -12,7 +12,8 @@ from backend.graphql.relay import Connection, connection, page_request
 from backend.graphql.results import result_union
 from backend.graphql.types import ApiToken, AuditEntry, Me, MembershipInfo, Municipality, RoleType, User
 from backend.lib import NotFound, PageRequest, PermissionDenied, ValidationFailed
-from backend.live import channel, decode_audit, listen
+from backend.graphql.streams import authorized_stream
+from backend.live import channel, decode_audit
 from plugins.registry import PluginRegistry
 from tenants import accounts, audit, provisioning, tokens
 from tenants.access import TOKEN_SCOPES, Permission, Role, require, require_signed_in
@@ -251,7 +252,8 @@ class KernelSubscription:
     @strawberry.subscription(description="Audit entries of this municipality as they are written.")
     async def audit_log_added(self, info: Info) -> AsyncGenerator[AuditEntry, None]:
         tenant = require(info.context.principal, Permission.AUDIT_READ)
-        async for payload in listen(info.context.services.redis, channel(tenant, "audit")):
+        stream = authorized_stream(info.context, channel(tenant, "audit"), lambda p: require(p, Permission.AUDIT_READ))
+        async for payload in stream:
             yield AuditEntry.of(decode_audit(payload))
 
 

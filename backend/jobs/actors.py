@@ -19,6 +19,10 @@ async def record_sign_in(rt: Runtime, user_id: str, session_id: str) -> None:
         user = await get_user(scope, uid)
     for tenant_id in await own_memberships(rt.db, uid):
         async with rt.db.tenant(tenant_id) as scope:
+            # Two deliveries of one message may run at once: serialise them per session and tenant.
+            await scope.connection.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"sign_in:{tenant_id}:{session_id}"
+            )
             done = await AuditEntry.exists().where(
                 (AuditEntry.action == "user.signed_in") & (AuditEntry.target_id == session_id)
             )

@@ -43,7 +43,8 @@ class DatabaseMiddleware(dramatiq.Middleware):
         self.settings = settings
         self.registry = registry
 
-    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+        """Before the worker threads start, so no job runs without the pool (AsyncIO's loop runs by now)."""
         global _current
         loop_thread = get_event_loop_thread()
         assert loop_thread is not None, "add the AsyncIO middleware before DatabaseMiddleware"

@@ -92,10 +92,6 @@ async def test_a_user_with_roles_in_two_municipalities_has_the_sign_in_logged_in
     assert len(in_a) == 1
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "PRODUCT BUG (backend/jobs/actors.py, record_sign_in): 'exists?' then 'insert' in separate steps; two "
-    "deliveries of one message handled at the same time by the worker's threads both insert. Needs a unique "
-    "key or a lock per (tenant, session). Remove this mark once fixed."))
 async def test_running_the_sign_in_job_twice_at_once_leaves_exactly_one_entry_per_session(
     server: Server, world: World, jobs: JobQueue
 ) -> None:

@@ -242,9 +242,6 @@ async def test_a_staff_user_gets_an_error_on_subscribe(server: Server, world: Wo
         await assert_refused_on_subscribe(ws, "audit:read")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "PRODUCT GAP: a subscription is authenticated once, in connection_init; revoking its token "
-    "(or signing out) does not stop the entries it already listens to. Remove this mark once fixed."))
 async def test_a_revoked_token_stops_hearing_its_live_subscription_at_once(
     server: Server, world: World, redis: Redis
 ) -> None:

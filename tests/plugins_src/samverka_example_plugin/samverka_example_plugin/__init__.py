@@ -82,8 +82,7 @@ class NoticesMutation:
 class NoticesSubscription:
     @strawberry.subscription(description="Notices as they are posted in this municipality.")
     async def notice_posted(self, info: api.Info) -> AsyncGenerator[Notice, None]:
-        tenant = api.require_access(info, roles=READERS, scope=READ_SCOPE)
-        async for payload in api.subscribe(info, tenant, "notices"):
+        async for payload in api.subscribe(info, "notices", "notices", roles=READERS, scope=READ_SCOPE):
             yield Notice.of(json.loads(payload))
 
 
