@@ -34,14 +34,16 @@ def core_version() -> Version:
 @dataclass(frozen=True)
 class Found:
     plugin: Plugin
+    name: str  # the package or entry-point name, which must equal the plugin id
     origin: str
 
 
-def _builtin() -> Iterator[Found]:
+def _builtin(wanted: set[str] | None) -> Iterator[Found]:
+    """Packages under ``plugins/`` exporting ``PLUGIN``; the package name is the plugin id."""
     import plugins
 
     for module in pkgutil.iter_modules(plugins.__path__):
-        if not module.ispkg:
+        if not module.ispkg or (wanted is not None and module.name not in wanted):
             continue
         name = f"plugins.{module.name}"
         try:
@@ -49,17 +51,21 @@ def _builtin() -> Iterator[Found]:
         except Exception as exc:  # a broken plugin must stop start-up with its name, not a bare trace
             raise PluginError(f"Built-in plugin package {name} failed to import: {exc!r}") from exc
         if plugin is not None:
-            yield Found(plugin, name)
+            yield Found(plugin, module.name, name)
 
 
-def _third_party() -> Iterator[Found]:
+def _third_party(wanted: set[str] | None) -> Iterator[Found]:
+    """Entry points of the ``samverka.plugins`` group; the entry point's name is the plugin id,
+    so a selection loads only the plugins it names (a broken unselected one stays unloaded)."""
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if wanted is not None and ep.name not in wanted:
+            continue
         origin = f"entry point '{ep.name} = {ep.value}' of {ep.dist.name if ep.dist else 'unknown'}"
         try:
             plugin = ep.load()
         except Exception as exc:  # a broken distribution must stop start-up with its name
             raise PluginError(f"Plugin {origin} failed to load: {exc!r}. Fix or uninstall it.") from exc
-        yield Found(plugin, origin)
+        yield Found(plugin, ep.name, origin)
 
 
 class PluginRegistry:
@@ -73,24 +79,31 @@ class PluginRegistry:
         """``selection`` is ``all``, ``none`` or a comma-separated list of plugin ids."""
         if selection.strip() == "none":
             return cls([])
+        wanted = None if selection.strip() in ("", "all") else {s.strip() for s in selection.split(",") if s.strip()}
         found: dict[str, Found] = {}
-        sources = [_builtin(), _third_party()] if entry_points else [_builtin()]
+        sources = [_builtin(wanted), _third_party(wanted)] if entry_points else [_builtin(wanted)]
         for source in sources:
             for item in source:
                 if not isinstance(item.plugin, Plugin):
                     raise PluginError(f"{item.origin} does not export a samverka Plugin (got {item.plugin!r}).")
+                if not PLUGIN_ID.match(item.plugin.id):
+                    raise PluginError(
+                        f"Plugin id '{item.plugin.id}' is invalid ({item.origin}): "
+                        "use 2-48 lower-case letters, digits and '_'."
+                    )
+                if item.plugin.id != item.name:
+                    raise PluginError(
+                        f"{item.origin} exports the plugin '{item.plugin.id}' under the name "
+                        f"'{item.name}'; the name must be the plugin id."
+                    )
                 if item.plugin.id in found:
                     raise PluginError(
                         f"Two plugins claim the id '{item.plugin.id}': {found[item.plugin.id].origin} "
                         f"and {item.origin}. Uninstall one of them."
                     )
                 found[item.plugin.id] = item
-        if selection.strip() not in ("", "all"):
-            wanted = {s.strip() for s in selection.split(",") if s.strip()}
-            missing = wanted - set(found)
-            if missing:
-                raise PluginError(f"SAMVERKA_PLUGINS names plugins that are not installed: {sorted(missing)}.")
-            found = {k: v for k, v in found.items() if k in wanted}
+        if wanted is not None and (missing := wanted - set(found)):
+            raise PluginError(f"SAMVERKA_PLUGINS names plugins that are not installed: {sorted(missing)}.")
         return cls(check({k: v.plugin for k, v in found.items()}))
 
     def __iter__(self) -> Iterator[Plugin]:
