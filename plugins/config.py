@@ -40,14 +40,18 @@ def _type_name(annotation: Any) -> str:
     return getattr(base, "__name__", None) or str(base).replace("typing.", "")
 
 
-def describe(schema: type[msgspec.Struct]) -> list[ConfigField]:
-    hints = typing.get_type_hints(schema, include_extras=True)
+def _struct_fields(schema: type[msgspec.Struct]) -> tuple[msgspec.inspect.Field, ...]:
     info = msgspec.inspect.type_info(schema)
     assert isinstance(info, msgspec.inspect.StructType)
+    return info.fields
+
+
+def describe(schema: type[msgspec.Struct]) -> list[ConfigField]:
+    hints = typing.get_type_hints(schema, include_extras=True)
     fields = []
-    for f in info.fields:
+    for f in _struct_fields(schema):
         secret, description = _meta(hints[f.name])
-        default = None if f.default is msgspec.inspect.NODEFAULT else f.default
+        default = None if f.default is msgspec.NODEFAULT else f.default
         fields.append(ConfigField(f.encode_name, _type_name(hints[f.name]), f.required, secret, description, default))
     return fields
 
@@ -76,7 +80,7 @@ def validate(
         return ValidConfig({}, {})
     fields = {f.name: f for f in describe(schema)}
     hints = typing.get_type_hints(schema, include_extras=True)
-    by_encode = {f.encode_name: f.name for f in msgspec.inspect.type_info(schema).fields}  # type: ignore[union-attr]
+    by_encode = {f.encode_name: f.name for f in _struct_fields(schema)}
     problems = [FieldError(f"config.{k}", "Unknown setting.") for k in sorted(set(given) - set(fields))]
     public: dict[str, Any] = {}
     secrets: dict[str, Any] = dict(stored_secrets or {})

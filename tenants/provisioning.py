@@ -60,7 +60,7 @@ def validate_municipality(*, name: str, code: str, slug: str | None, population:
 async def ensure_federation(scope: Scope, *, slug: str, name: str) -> UUID:
     existing = await Federation.select(Federation.id).where(Federation.slug == slug).first()
     if existing:
-        return existing["id"]  # type: ignore[no-any-return]
+        return existing["id"]  # type: ignore[no-any-return]  # piccolo rows are untyped dicts
     federation_id = uuid4()
     await Federation.insert(Federation(id=federation_id, slug=slug, name=name))
     return federation_id

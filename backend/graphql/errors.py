@@ -8,7 +8,7 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from enum import Enum
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeAlias, TypeVar, get_args
 
 import strawberry
 from graphql import GraphQLError
@@ -18,7 +18,8 @@ from backend.lib import DomainError, ErrorCode
 
 log = logging.getLogger(__name__)
 
-ErrorCodeType = strawberry.enum(ErrorCode, name="ErrorCode")
+# Registers the domain enum itself as GraphQL's ErrorCode (strawberry.enum returns the class it is given).
+strawberry.enum(ErrorCode, name="ErrorCode")
 
 
 @strawberry.type
@@ -29,7 +30,7 @@ class FieldProblem:
 
 @strawberry.interface
 class Error:
-    code: ErrorCodeType  # type: ignore[valid-type]
+    code: ErrorCode
     message: str
 
 
@@ -63,18 +64,20 @@ class PluginNotEnabledError(Error):
     pass
 
 
-ERROR_TYPES: tuple[type, ...] = (
-    NotFoundError,
-    PermissionDeniedError,
-    UnauthenticatedError,
-    ConflictError,
-    ValidationFailedError,
-    PluginNotEnabledError,
+# Every standard error; a mutation's result union is ``<Success> | Errors`` (see ``results``).
+Errors: TypeAlias = (
+    NotFoundError
+    | PermissionDeniedError
+    | UnauthenticatedError
+    | ConflictError
+    | ValidationFailedError
+    | PluginNotEnabledError
 )
+ERROR_TYPES: tuple[type, ...] = get_args(Errors)
 
 
 def error_value(exc: DomainError) -> Error:
-    code = ErrorCodeType(exc.code.value)  # type: ignore[operator]
+    code = ErrorCode(exc.code.value)
     if exc.code is ErrorCode.VALIDATION_FAILED:
         fields = [FieldProblem(field=f.field, message=f.message) for f in getattr(exc, "fields", [])]
         return ValidationFailedError(code=code, message=exc.message, fields=fields)
@@ -86,7 +89,7 @@ def error_value(exc: DomainError) -> Error:
         ErrorCode.PLUGIN_NOT_ENABLED: PluginNotEnabledError,
         ErrorCode.RATE_LIMITED: PermissionDeniedError,
     }[exc.code]
-    return kind(code=code, message=exc.message)  # type: ignore[no-any-return]
+    return kind(code=code, message=exc.message)
 
 
 P = ParamSpec("P")

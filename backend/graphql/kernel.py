@@ -2,17 +2,18 @@
 
 from collections.abc import AsyncGenerator
 from datetime import datetime, timedelta
+from typing import Annotated
 from uuid import UUID
 
 import strawberry
 
 from backend.graphql.context import Info
-from backend.graphql.errors import Error, errors_as_data
+from backend.graphql.decorators import field, mutation, subscription
+from backend.graphql.errors import Error, Errors, errors_as_data
 from backend.graphql.relay import Connection, connection, page_request
-from backend.graphql.results import result_union
-from backend.graphql.types import ApiToken, AuditEntry, Me, MembershipInfo, Municipality, RoleType, User
-from backend.lib import NotFound, PageRequest, PermissionDenied, ValidationFailed
 from backend.graphql.streams import authorized_stream
+from backend.graphql.types import ApiToken, AuditEntry, Me, MembershipInfo, Municipality, User
+from backend.lib import NotFound, PageRequest, PermissionDenied, ValidationFailed
 from backend.live import channel, decode_audit
 from plugins.registry import PluginRegistry
 from tenants import accounts, audit, provisioning, tokens
@@ -60,7 +61,7 @@ class CreateMunicipalityInput:
 class CreateUserInput:
     email: str
     name: str
-    role: RoleType  # type: ignore[valid-type]
+    role: Role
     password: str | None = None
 
 
@@ -73,7 +74,7 @@ class CreateApiTokenInput:
 
 @strawberry.type
 class KernelQuery:
-    @strawberry.field(description="The caller, the municipality this request acts in, and their rights.")
+    @field(description="The caller, the municipality this request acts in, and their rights.")
     async def me(self, info: Info) -> Me:
         p = info.context.principal
         user = None
@@ -94,20 +95,22 @@ class KernelQuery:
             ],
         )
 
-    @strawberry.field(description="Federation admins see every member; others the ones they belong to.")
+    @field(description="Federation admins see every member; others the ones they belong to.")
     async def municipalities(self, info: Info, first: int = 20, after: str | None = None) -> Connection[Municipality]:
         p = info.context.principal
         require_signed_in(p)
-        only = None if p.is_federation_admin else frozenset(p.memberships) | {p.token_tenant_id} - {None}
+        only: frozenset[UUID] | None = None
+        if not p.is_federation_admin:
+            only = frozenset(p.memberships) | ({p.token_tenant_id} if p.token_tenant_id is not None else set())
         page = await provisioning.list_municipalities(
             db(info),
             page_request(first, after),
             federation_id=p.federation_id if p.is_federation_admin else None,
-            only=only,  # type: ignore[arg-type]
+            only=only,
         )
         return connection(page, Municipality.of)
 
-    @strawberry.field(description="Users with a role in this municipality.")
+    @field(description="Users with a role in this municipality.")
     async def users(self, info: Info, first: int = 20, after: str | None = None) -> Connection[User]:
         tenant = require(info.context.principal, Permission.USERS_READ)
         async with db(info).tenant(tenant) as scope:
@@ -115,14 +118,14 @@ class KernelQuery:
             roles = await accounts.memberships_in_tenant(scope, [u.id for u in page.items])
         return connection(page, lambda u: User.of(u, sorted(roles.get(u.id, []))))
 
-    @strawberry.field(description="This municipality's integrator API tokens (never their secrets).")
+    @field(description="This municipality's integrator API tokens (never their secrets).")
     async def api_tokens(self, info: Info, first: int = 20, after: str | None = None) -> Connection[ApiToken]:
         tenant = require(info.context.principal, Permission.TOKENS_MANAGE)
         async with db(info).tenant(tenant) as scope:
             page = await tokens.list_tokens(scope, page_request(first, after))
         return connection(page, ApiToken.of)
 
-    @strawberry.field(description="This municipality's audit log, newest first.")
+    @field(description="This municipality's audit log, newest first.")
     async def audit_log(
         self, info: Info, first: int = 20, after: str | None = None, action: str | None = None
     ) -> Connection[AuditEntry]:
@@ -134,9 +137,11 @@ class KernelQuery:
 
 @strawberry.type
 class KernelMutation:
-    @strawberry.mutation(description="Sign in with e-mail and password; returns a bearer session token.")
+    @mutation(description="Sign in with e-mail and password; returns a bearer session token.")
     @errors_as_data
-    async def login(self, info: Info, email: str, password: str) -> result_union("LoginResult", LoginSuccess):
+    async def login(
+        self, info: Info, email: str, password: str
+    ) -> Annotated[LoginSuccess | Errors, strawberry.union("LoginResult")]:
         services = info.context.services
         session = await accounts.sign_in(
             services.db, email=email, password=password, ttl=timedelta(hours=services.settings.session_ttl_hours)
@@ -144,7 +149,7 @@ class KernelMutation:
         await services.jobs.enqueue("kernel.record_sign_in", str(session.user.id), str(session.id))
         return LoginSuccess(token=session.token, expires_at=session.expires_at, user=User.of(session.user))
 
-    @strawberry.mutation(description="End the current session.")
+    @mutation(description="End the current session.")
     async def logout(self, info: Info) -> bool:
         token = info.context.bearer_token
         if info.context.principal.user_id is None or token is None:
@@ -152,11 +157,11 @@ class KernelMutation:
         await accounts.sign_out(db(info), token)
         return True
 
-    @strawberry.mutation(description="Add a member municipality (federation admins).")
+    @mutation(description="Add a member municipality (federation admins).")
     @errors_as_data
-    async def create_municipality(self, info: Info, input: CreateMunicipalityInput) -> result_union(
-        "CreateMunicipalityResult", Municipality
-    ):
+    async def create_municipality(
+        self, info: Info, input: CreateMunicipalityInput
+    ) -> Annotated[Municipality | Errors, strawberry.union("CreateMunicipalityResult")]:
         p = info.context.principal
         require_signed_in(p)
         if not p.is_federation_admin or p.federation_id is None:
@@ -172,9 +177,11 @@ class KernelMutation:
         )
         return Municipality.of(record)
 
-    @strawberry.mutation(description="Create an account with a role in this municipality.")
+    @mutation(description="Create an account with a role in this municipality.")
     @errors_as_data
-    async def create_user(self, info: Info, input: CreateUserInput) -> result_union("CreateUserResult", User):
+    async def create_user(
+        self, info: Info, input: CreateUserInput
+    ) -> Annotated[User | Errors, strawberry.union("CreateUserResult")]:
         p = info.context.principal
         tenant = require(p, Permission.USERS_MANAGE)
         here = await provisioning.get_municipality(db(info), tenant)
@@ -193,11 +200,11 @@ class KernelMutation:
             )
         return User.of(user, [input.role])
 
-    @strawberry.mutation(description="Give a user a role in this municipality.")
+    @mutation(description="Give a user a role in this municipality.")
     @errors_as_data
-    async def grant_role(self, info: Info, user_id: strawberry.ID, role: RoleType) -> result_union(
-        "GrantRoleResult", User
-    ):  # type: ignore[valid-type]
+    async def grant_role(
+        self, info: Info, user_id: strawberry.ID, role: Role
+    ) -> Annotated[User | Errors, strawberry.union("GrantRoleResult")]:
         p = info.context.principal
         tenant = require(p, Permission.USERS_MANAGE)
         uid = parse_id(user_id, "User")
@@ -206,11 +213,11 @@ class KernelMutation:
             roles = (await accounts.memberships_in_tenant(scope, [uid])).get(uid, [])
             return User.of(await accounts.get_user(scope, uid), sorted(roles))
 
-    @strawberry.mutation(description="Take a role in this municipality away from a user.")
+    @mutation(description="Take a role in this municipality away from a user.")
     @errors_as_data
-    async def revoke_role(self, info: Info, user_id: strawberry.ID, role: RoleType) -> result_union(
-        "RevokeRoleResult", User
-    ):  # type: ignore[valid-type]
+    async def revoke_role(
+        self, info: Info, user_id: strawberry.ID, role: Role
+    ) -> Annotated[User | Errors, strawberry.union("RevokeRoleResult")]:
         p = info.context.principal
         tenant = require(p, Permission.USERS_MANAGE)
         uid = parse_id(user_id, "User")
@@ -219,11 +226,11 @@ class KernelMutation:
             roles = (await accounts.memberships_in_tenant(scope, [uid])).get(uid, [])
             return User.of(await accounts.get_user(scope, uid), sorted(roles))
 
-    @strawberry.mutation(description="Grant an integrator API token for this municipality.")
+    @mutation(description="Grant an integrator API token for this municipality.")
     @errors_as_data
-    async def create_api_token(self, info: Info, input: CreateApiTokenInput) -> result_union(
-        "CreateApiTokenResult", ApiTokenCreated
-    ):
+    async def create_api_token(
+        self, info: Info, input: CreateApiTokenInput
+    ) -> Annotated[ApiTokenCreated | Errors, strawberry.union("CreateApiTokenResult")]:
         p = info.context.principal
         tenant = require(p, Permission.TOKENS_MANAGE)
         async with db(info).tenant(tenant) as scope:
@@ -237,9 +244,11 @@ class KernelMutation:
             )
         return ApiTokenCreated(token=new.token, api_token=ApiToken.of(new.record))
 
-    @strawberry.mutation(description="Revoke an API token; it stops working at once.")
+    @mutation(description="Revoke an API token; it stops working at once.")
     @errors_as_data
-    async def revoke_api_token(self, info: Info, id: strawberry.ID) -> result_union("RevokeApiTokenResult", ApiToken):
+    async def revoke_api_token(
+        self, info: Info, id: strawberry.ID
+    ) -> Annotated[ApiToken | Errors, strawberry.union("RevokeApiTokenResult")]:
         p = info.context.principal
         tenant = require(p, Permission.TOKENS_MANAGE)
         token_id = parse_id(id, "API token")
@@ -249,7 +258,7 @@ class KernelMutation:
 
 @strawberry.type
 class KernelSubscription:
-    @strawberry.subscription(description="Audit entries of this municipality as they are written.")
+    @subscription(description="Audit entries of this municipality as they are written.")
     async def audit_log_added(self, info: Info) -> AsyncGenerator[AuditEntry, None]:
         tenant = require(info.context.principal, Permission.AUDIT_READ)
         stream = authorized_stream(info.context, channel(tenant, "audit"), lambda p: require(p, Permission.AUDIT_READ))

@@ -3,7 +3,7 @@ queries and mutations with which municipalities enable and configure them."""
 
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any, cast
 
 import strawberry
 from strawberry.extensions import FieldExtension
@@ -11,8 +11,8 @@ from strawberry.scalars import JSON
 from strawberry.types.field import StrawberryField
 
 from backend.graphql.context import Info
-from backend.graphql.errors import error_value, errors_as_data
-from backend.graphql.results import result_union
+from backend.graphql.decorators import field, mutation
+from backend.graphql.errors import Errors, error_value, errors_as_data
 from backend.lib import PluginNotEnabled
 from plugins import config as plugin_config
 from plugins import state
@@ -55,15 +55,18 @@ class RequiresPlugin(FieldExtension):
 
 def guarded(root: type, plugin_id: str, *, as_data: bool = False) -> type:
     """Put the guard on every field of a plugin's root type (once)."""
-    for field in root.__strawberry_definition__.fields:  # type: ignore[attr-defined]
-        assert isinstance(field, StrawberryField)
-        if not any(isinstance(e, RequiresPlugin) for e in field.extensions):
-            field.extensions.append(RequiresPlugin(plugin_id, as_data=as_data))
+    for f in root.__strawberry_definition__.fields:  # type: ignore[attr-defined]  # set by @strawberry.type
+        assert isinstance(f, StrawberryField)
+        if not any(isinstance(e, RequiresPlugin) for e in f.extensions):
+            f.extensions.append(RequiresPlugin(plugin_id, as_data=as_data))
     return root
 
 
 def plugin_roots(registry: PluginRegistry) -> tuple[list[type], list[type], list[type], list[type]]:
-    queries, mutations, subscriptions, types = [], [], [], []
+    queries: list[type] = []
+    mutations: list[type] = []
+    subscriptions: list[type] = []
+    types: list[type] = []
     for p in registry:
         if p.query:
             queries.append(guarded(p.query, p.id))
@@ -116,7 +119,7 @@ class PluginInfo:
             depends_on=sorted(p.depends_on),
             scopes=sorted(p.scopes),
             enabled=s.enabled,
-            config=s.config,
+            config=JSON(s.config),
             secrets_set=list(s.secrets_set),
             config_schema=[
                 ConfigFieldInfo(
@@ -138,7 +141,7 @@ def registry(info: Info) -> PluginRegistry:
 
 @strawberry.type
 class PluginQuery:
-    @strawberry.field(description="Installed plugins and their state in this municipality.")
+    @field(description="Installed plugins and their state in this municipality.")
     async def plugins(self, info: Info) -> list[PluginInfo]:
         tenant = require(info.context.principal, Permission.PLUGINS_MANAGE)
         async with info.context.services.db.tenant(tenant) as scope:
@@ -147,30 +150,40 @@ class PluginQuery:
 
 @strawberry.type
 class PluginMutation:
-    @strawberry.mutation(description="Enable a plugin here, with its settings (or the ones kept from before).")
+    @mutation(description="Enable a plugin here, with its settings (or the ones kept from before).")
     @errors_as_data
-    async def enable_plugin(self, info: Info, plugin_id: str, config: JSON | None = None) -> result_union(
-        "EnablePluginResult", PluginInfo
-    ):
+    async def enable_plugin(
+        self, info: Info, plugin_id: str, config: JSON | None = None
+    ) -> Annotated[PluginInfo | Errors, strawberry.union("EnablePluginResult")]:
         p = info.context.principal
         tenant = require(p, Permission.PLUGINS_MANAGE)
+        # JSON may be any value; plugin_config.validate refuses anything but an object.
+        config_object = cast("dict[str, Any] | None", config)
         async with info.context.services.db.tenant(tenant) as scope:
-            return PluginInfo.of(await state.enable(scope, registry(info), plugin_id, config=config, actor=p.actor))
+            return PluginInfo.of(
+                await state.enable(scope, registry(info), plugin_id, config=config_object, actor=p.actor)
+            )
 
-    @strawberry.mutation(description="Disable a plugin here; its data and settings are kept.")
+    @mutation(description="Disable a plugin here; its data and settings are kept.")
     @errors_as_data
-    async def disable_plugin(self, info: Info, plugin_id: str) -> result_union("DisablePluginResult", PluginInfo):
+    async def disable_plugin(
+        self, info: Info, plugin_id: str
+    ) -> Annotated[PluginInfo | Errors, strawberry.union("DisablePluginResult")]:
         p = info.context.principal
         tenant = require(p, Permission.PLUGINS_MANAGE)
         async with info.context.services.db.tenant(tenant) as scope:
             return PluginInfo.of(await state.disable(scope, registry(info), plugin_id, actor=p.actor))
 
-    @strawberry.mutation(description="Replace a plugin's settings; secrets left out are kept, null clears one.")
+    @mutation(description="Replace a plugin's settings; secrets left out are kept, null clears one.")
     @errors_as_data
-    async def configure_plugin(self, info: Info, plugin_id: str, config: JSON) -> result_union(
-        "ConfigurePluginResult", PluginInfo
-    ):
+    async def configure_plugin(
+        self, info: Info, plugin_id: str, config: JSON
+    ) -> Annotated[PluginInfo | Errors, strawberry.union("ConfigurePluginResult")]:
         p = info.context.principal
         tenant = require(p, Permission.PLUGINS_MANAGE)
+        # JSON may be any value; plugin_config.validate refuses anything but an object.
+        config_object = cast("dict[str, Any]", config)
         async with info.context.services.db.tenant(tenant) as scope:
-            return PluginInfo.of(await state.configure(scope, registry(info), plugin_id, config=config, actor=p.actor))
+            return PluginInfo.of(
+                await state.configure(scope, registry(info), plugin_id, config=config_object, actor=p.actor)
+            )

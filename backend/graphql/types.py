@@ -1,5 +1,6 @@
 """GraphQL object types of the kernel, mapped from the services' records."""
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import strawberry
@@ -11,9 +12,8 @@ from tenants.audit import AuditRecord
 from tenants.provisioning import MunicipalityRecord
 from tenants.tokens import TokenRecord
 
-RoleType = strawberry.enum(
-    Role, name="Role", description="federation_admin acts in every municipality of its federation."
-)
+# Registers the domain enum itself as GraphQL's Role (strawberry.enum returns the class it is given).
+strawberry.enum(Role, name="Role", description="federation_admin acts in every municipality of its federation.")
 
 
 @strawberry.type
@@ -45,12 +45,10 @@ class User:
     is_federation_admin: bool
     locale: str
     disabled: bool
-    roles: list[RoleType] = strawberry.field(  # type: ignore[valid-type]
-        description="Roles in the municipality of this request."
-    )
+    roles: list[Role] = strawberry.field(description="Roles in the municipality of this request.")
 
     @classmethod
-    def of(cls, r: UserRecord, roles: list[object] | None = None) -> "User":
+    def of(cls, r: UserRecord, roles: Sequence[Role] | None = None) -> "User":
         return cls(
             id=strawberry.ID(str(r.id)),
             email=r.email,
@@ -110,14 +108,14 @@ class AuditEntry:
             action=r.action,
             target_kind=r.target_kind,
             target_id=r.target_id,
-            details=r.details,
+            details=JSON(r.details),
         )
 
 
 @strawberry.type
 class MembershipInfo:
     municipality: Municipality
-    roles: list[RoleType]  # type: ignore[valid-type]
+    roles: list[Role]
 
 
 @strawberry.type

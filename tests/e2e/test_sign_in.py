@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import GraphQLClient, Server, World, login
+from tests.conftest import LOGIN, GraphQLClient, Server, World, login
 
 ME = "{ me { kind label municipality { slug } permissions memberships { municipality { slug } roles } } }"
 
@@ -20,10 +20,7 @@ async def test_a_tenant_admin_signs_in_and_acts_in_their_municipality(server: Se
 async def test_a_wrong_password_is_refused_as_data_without_saying_which_part_was_wrong(
     server: Server, world: World
 ) -> None:
-    body = await GraphQLClient(server.url)(
-        'mutation { login(email: "%s", password: "nope-nope-nope") { __typename ... on Error { code message } } }'
-        % world.a.admin_email
-    )
+    body = await GraphQLClient(server.url)(LOGIN, {"email": world.a.admin_email, "password": "nope-nope-nope"})
     assert body["data"]["login"] == {  # type: ignore[index]
         "__typename": "UnauthenticatedError", "code": "UNAUTHENTICATED", "message": "Wrong e-mail or password."
     }

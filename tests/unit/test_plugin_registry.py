@@ -25,7 +25,7 @@ def test_a_missing_dependency_is_refused_naming_both_plugins() -> None:
 
 
 def test_a_dependency_at_the_wrong_version_is_refused() -> None:
-    with pytest.raises(PluginError, match="needs 'a_x' >=2, but 1.0.0 is installed"):
+    with pytest.raises(PluginError, match=r"needs 'a_x' >=2, but 1\.0\.0 is installed"):
         check({"a_x": plugin("a_x"), "b_x": plugin("b_x", depends_on={"a_x": ">=2"})})
 
 
