@@ -371,5 +371,14 @@ def schema_export(check: bool) -> None:
     click.echo(f"Wrote {SCHEMA_FILE}")
 
 
+def _mount_gateway() -> None:
+    """``samverka gateway ...``: the OPC UA gateway's own commands (it imports nothing of ours)."""
+    from opcua_gateway.cli import gateway
+
+    main.add_command(gateway)
+
+
+_mount_gateway()
+
 if __name__ == "__main__":
     main()
