@@ -1,8 +1,10 @@
 """The public API that plugins build on; nothing else of ``backend`` is theirs to import.
 
-GraphQL: the context type, result unions with the standard errors, Relay
-connections. Access: the tenant a request acts in, checked against roles (people)
-or scopes (integrator tokens). Config: the plugin's typed per-tenant settings.
+GraphQL: the context type, resolver decorators typed for mypy (``field``, ``mutation``,
+``subscription``), result unions with the standard errors
+(``Annotated[X | Errors, strawberry.union("XResult")]``), Relay connections. Access: the
+tenant a request acts in, checked against roles (people) or scopes (integrator tokens).
+Config: the plugin's typed per-tenant settings. Worker: the ``Runtime`` a consumer gets.
 """
 
 from __future__ import annotations
@@ -11,10 +13,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 from uuid import UUID
 
+from redis.asyncio import Redis
+
 from backend.graphql.context import Context, Info
-from backend.graphql.errors import ERROR_TYPES, Error, errors_as_data
+from backend.graphql.decorators import field, mutation, subscription
+from backend.graphql.errors import ERROR_TYPES, Error, Errors, errors_as_data
 from backend.graphql.relay import Connection, connection
 from backend.graphql.results import result_union
+from backend.graphql.streams import authorized_stream
+from backend.jobs.runtime import Runtime
 from backend.lib import (
     Conflict,
     NotFound,
@@ -24,7 +31,6 @@ from backend.lib import (
     PluginNotEnabled,
     ValidationFailed,
 )
-from backend.graphql.streams import authorized_stream
 from backend.live import channel
 from plugins.contract import Plugin
 from plugins.state import enabled_ids, settings_of
@@ -50,6 +56,16 @@ def check_access(principal: Principal, *, roles: frozenset[Role], scope: str) ->
 
 def database(info: Info) -> Database:
     return info.context.services.db
+
+
+def redis(info: Info) -> Redis:
+    """The web process's Redis client (streams, pub/sub); the worker's is ``Runtime.redis``."""
+    return info.context.services.redis
+
+
+def live_channel(tenant_id: UUID, topic: str) -> str:
+    """The pub/sub channel that ``subscribe(..., topic)`` listens on, for publishing from the worker."""
+    return channel(tenant_id, topic)
 
 
 async def enqueue(info: Info, actor_name: str, *args: Any) -> str:
@@ -82,28 +98,41 @@ async def plugin_settings(scope: Scope, plugin: Plugin) -> Any:
     return await settings_of(scope, plugin)
 
 
+async def plugin_enabled(scope: Scope, plugin_id: str) -> bool:
+    """Whether this tenant enabled the plugin: for work that GraphQL's guard does not cover (a consumer)."""
+    return plugin_id in await enabled_ids(scope)
+
+
 __all__ = [
     "ERROR_TYPES",
     "Conflict",
     "Connection",
     "Context",
     "Error",
+    "Errors",
     "Info",
     "NotFound",
     "Page",
     "PageRequest",
     "PermissionDenied",
     "Role",
+    "Runtime",
     "Scope",
-    "check_access",
     "ValidationFailed",
+    "check_access",
     "connection",
     "database",
     "enqueue",
     "errors_as_data",
+    "field",
+    "live_channel",
+    "mutation",
+    "plugin_enabled",
     "plugin_settings",
     "publish",
+    "redis",
     "require_access",
     "result_union",
     "subscribe",
+    "subscription",
 ]

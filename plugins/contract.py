@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
+
+if TYPE_CHECKING:  # the worker's runtime imports the registry, which imports this module
+    from backend.jobs.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,19 @@ class ActorSpec:
     queue: str = "default"
     max_retries: int = 5
     plugin_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ConsumerSpec:
+    """A long-running task of the worker process, e.g. a Redis stream consumer.
+
+    ``samverka worker`` starts ``fn(runtime)`` on its event loop after boot, restarts it (after a
+    pause) when it raises, and cancels it on shutdown. ``fn`` serves every tenant, so it must
+    scope its own work with ``runtime.db.tenant(...)`` and check enablement itself.
+    """
+
+    name: str
+    fn: Callable[[Runtime], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -68,6 +84,7 @@ class Plugin:
     subscription: type | None = None
     types: tuple[type, ...] = ()
     actors: tuple[ActorSpec, ...] = ()
+    consumers: tuple[ConsumerSpec, ...] = ()
     pages: tuple[WebPage, ...] = ()
     config: type[msgspec.Struct] | None = None
     scopes: frozenset[str] = frozenset()

@@ -40,7 +40,7 @@ def register(broker: dramatiq.Broker, specs: Iterable[ActorSpec]) -> None:
             return await _spec.fn(rt, *args)
 
         functools.update_wrapper(run, spec.fn)
-        dramatiq.actor(run, actor_name=spec.name, queue_name=spec.queue, max_retries=spec.max_retries, broker=broker)
+        dramatiq.actor(actor_name=spec.name, queue_name=spec.queue, max_retries=spec.max_retries, broker=broker)(run)
 
 
 def build_worker(settings: Settings, threads: int = 4) -> dramatiq.Worker:
@@ -59,7 +59,9 @@ def run_worker(settings: Settings, threads: int = 4) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     worker.start()
-    print(f"samverka worker: {threads} threads, queues {sorted(worker.broker.get_declared_queues())}", flush=True)
+    consumers = sorted(c.name for p in PluginRegistry.discover(settings.plugins) for c in p.consumers)
+    print(f"samverka worker: {threads} threads, queues {sorted(worker.broker.get_declared_queues())}, "
+          f"consumers {consumers}", flush=True)
     stop.wait()
     worker.stop()
     worker.broker.close()
