@@ -134,11 +134,20 @@ def worker(settings: Settings, threads: int) -> None:
 @main.command()
 @click.option("--port", type=int, help="Port of the web process.")
 @click.option("--seed/--no-seed", default=True, show_default=True, help="Seed the demo federation on first start.")
+@click.option(
+    "--simulators/--no-simulators",
+    default=True,
+    show_default=True,
+    help="Run simulated lockers of three vendors and the OPC UA gateway (with the lockers plugin).",
+)
+@click.option("--opcua-port", default=4841, show_default=True, help="First port of the simulated lockers.")
 @click.pass_obj
-def up(settings: Settings, port: int | None, seed: bool) -> None:
-    """Everything in one process tree: embedded PostgreSQL + Redis, migrations, web and worker."""
+def up(settings: Settings, port: int | None, seed: bool, simulators: bool, opcua_port: int) -> None:
+    """Everything in one process tree: embedded PostgreSQL + Redis, migrations, web, worker, and
+    (with the lockers plugin) simulated lockers and the OPC UA gateway."""
     from backend.migrate import migrate as run_migrations
     from backend.seed import DEMO_PASSWORD, seed_demo
+    from plugins.registry import PluginRegistry
 
     env_default = "development" if "SAMVERKA_ENV" not in os.environ else settings.environment
     settings = Settings(
@@ -155,8 +164,18 @@ def up(settings: Settings, port: int | None, seed: bool) -> None:
         click.echo("  migrations applied")
         logins = run_async(s, seed_demo) if seed else None
         children = _spawn(s)
-        _banner(s, logins, DEMO_PASSWORD)
-        _supervise(children)
+        try:
+            if seed and simulators and "lockers" in PluginRegistry.discover(s.plugins):
+                children += _demo_lockers(s, opcua_port)
+            _banner(s, logins, DEMO_PASSWORD)
+        except KeyboardInterrupt:  # Ctrl-C while starting: stop what runs, as after start-up
+            click.echo("\nStopping ...")
+            _stop(children)
+        except BaseException:
+            _stop(children)
+            raise
+        else:
+            _supervise(children)
     click.echo("Samverka stopped.")
 
 
@@ -164,6 +183,54 @@ def _spawn(settings: Settings) -> list[subprocess.Popen[bytes]]:
     env = {**os.environ, **settings.child_environment()}
     exe = [sys.executable, "-m", "backend.cli"]
     return [subprocess.Popen([*exe, "serve"], env=env), subprocess.Popen([*exe, "worker", "--threads", "2"], env=env)]
+
+
+def _demo_lockers(settings: Settings, opcua_port: int) -> list[subprocess.Popen[bytes]]:
+    """Simulated lockers of three vendors, registered with three municipalities, and the gateway."""
+    from backend import demo
+
+    sims = demo.start_simulators(settings, opcua_port)
+    try:
+        manifest = demo.wait_for_manifest(settings, sims)
+        click.echo(f"  simulated lockers: {', '.join(m['vendor'] + ' ' + m['url'] for m in manifest)}")
+        _wait_healthy(settings.public_url)
+        endpoints = demo.register(settings, manifest)
+        config = demo.gateway_config(settings, manifest, endpoints)
+    except BaseException:
+        _stop([sims])
+        raise
+    env = {**os.environ, **settings.child_environment()}
+    env.setdefault(demo.NORDLAS_PASSWORD_ENV, "nordlas-demo")
+    gateway = subprocess.Popen(
+        [sys.executable, "-m", "backend.cli", "gateway", "run", "--config", str(config)], env=env
+    )
+    click.echo(f"  OPC UA gateway started ({config})")
+    return [sims, gateway]
+
+
+def _wait_healthy(url: str, timeout_s: float = 60) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    fail(f"the web process did not answer on {url}/healthz within {timeout_s:.0f} s")
+
+
+def _stop(children: list[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(20)
+        except subprocess.TimeoutExpired:
+            child.kill()
 
 
 def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
@@ -179,14 +246,7 @@ def _supervise(children: list[subprocess.Popen[bytes]]) -> None:
     while not stopping and all(c.poll() is None for c in children):
         time.sleep(0.3)
     click.echo("\nStopping ...")
-    for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    for child in children:
-        try:
-            child.wait(20)
-        except subprocess.TimeoutExpired:
-            child.kill()
+    _stop(children)
 
 
 def _banner(settings: Settings, logins: list[Any] | None, password: str) -> None:
@@ -204,6 +264,9 @@ def _banner(settings: Settings, logins: list[Any] | None, password: str) -> None
         "{ ... on LoginSuccess { token } } }\n"
         "then send 'Authorization: Bearer <token>' (and 'X-Samverka-Tenant: <slug>' if you belong to several).\n"
         'API token: samverka tokens create --tenant essunga --name "E-handel" --scope municipality:read\n'
+        "Lockers:   sign in as admin@lidkoping.example (Kylbox), admin@skara.example (Frostlogik) or\n"
+        "           admin@vara.example (Nordlås) and ask\n"
+        "           { lockers { name health { connectivity } compartments { key temperatureC doorOpen } } }\n"
         "Press Ctrl-C to stop.\n"
     )
 

@@ -14,6 +14,7 @@ from backend import plugin_api as api
 from backend.lib import utcnow
 from opcua_gateway.contracts import SizeClass, TemperatureClass
 from plugins.lockers import alarms, commands, config, live, queries, registration
+from plugins.lockers.access import ADMINS, ALARMS_SCOPE, MANAGE_SCOPE, OPEN_SCOPE, READ_SCOPE, STAFF
 from plugins.lockers.graphql_types import (
     CommandFailed,
     Compartment,
@@ -26,14 +27,6 @@ from plugins.lockers.graphql_types import (
     Site,
     TemperatureSample,
 )
-
-READ_SCOPE = "lockers:read"
-OPEN_SCOPE = "lockers:open"
-ALARMS_SCOPE = "lockers:alarms"
-MANAGE_SCOPE = "lockers:manage"
-SCOPES = frozenset({READ_SCOPE, OPEN_SCOPE, ALARMS_SCOPE, MANAGE_SCOPE})
-STAFF = frozenset({api.Role.TENANT_ADMIN, api.Role.STAFF})
-ADMINS = frozenset({api.Role.TENANT_ADMIN})
 
 
 @strawberry.input

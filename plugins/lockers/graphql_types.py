@@ -9,6 +9,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
+from backend import plugin_api as api
 from opcua_gateway.contracts import (
     AlarmKind,
     Connectivity,
@@ -18,6 +19,8 @@ from opcua_gateway.contracts import (
     SlotStatus,
     TemperatureClass,
 )
+from plugins.lockers import queries
+from plugins.lockers.access import READ_SCOPE, STAFF
 from plugins.lockers.commands import Outcome
 
 # The canonical model's enums are the API's (strawberry.enum registers and returns the class itself).
@@ -114,6 +117,13 @@ class Locker:
             health=health,
             open_alarm_count=r["open_alarms"],
         )
+
+    @api.field(description="The locker's compartments with their current state.")
+    async def compartments(self, info: api.Info) -> list[Compartment]:
+        tenant = api.require_access(info, roles=STAFF, scope=READ_SCOPE)
+        async with api.database(info).tenant(tenant) as scope:
+            rows, open_alarms = await queries.compartments(scope, queries.parse_id(self.id, "Locker"))
+        return [Compartment.of(r, open_alarms.get(r["id"], [])) for r in rows]
 
 
 @strawberry.type

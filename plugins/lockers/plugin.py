@@ -1,8 +1,9 @@
 """The lockers plugin object: what the registry finds in ``plugins.lockers``."""
 
 from plugins.contract import ConsumerSpec, Name, Plugin
+from plugins.lockers.access import SCOPES
 from plugins.lockers.config import PLUGIN_ID, LockersConfig
-from plugins.lockers.graphql_api import SCOPES, LockersMutation, LockersQuery, LockersSubscription
+from plugins.lockers.graphql_api import LockersMutation, LockersQuery, LockersSubscription
 from plugins.lockers.graphql_types import TYPES
 from plugins.lockers.ingest import consume
 

@@ -27,10 +27,27 @@ def _wait_for(url: str, process: subprocess.Popen[str]) -> None:
     raise AssertionError("samverka up did not serve /healthz within 120 s")
 
 
-def _start(data_dir: Path, port: int) -> subprocess.Popen[str]:
+def _start(data_dir: Path, port: int, opcua_port: int = 0) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SAMVERKA_")}
-    return subprocess.Popen([sys.executable, "-m", "backend.cli", "--data-dir", str(data_dir), "up", "--port",
-                             str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    command = [sys.executable, "-m", "backend.cli", "--data-dir", str(data_dir), "up", "--port", str(port),
+               "--opcua-port", str(opcua_port or free_port())]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+LOCKERS = "{ lockers { name health { connectivity } compartments { key temperatureC } } }"
+
+
+def _live_lockers(port: int, token: str, slug: str) -> list[dict[str, object]]:
+    """The municipality's lockers once every compartment reports a temperature (waits up to 90 s)."""
+    deadline = time.monotonic() + 90
+    while True:
+        body = httpx.post(f"http://127.0.0.1:{port}/graphql", timeout=10, json={"query": LOCKERS},
+                          headers={"Authorization": f"Bearer {token}", "X-Samverka-Tenant": slug}).json()
+        lockers = (body.get("data") or {}).get("lockers") or []
+        live = lockers and all(c["temperatureC"] is not None for lk in lockers for c in lk["compartments"])
+        if live or time.monotonic() > deadline:
+            return list(lockers)
+        time.sleep(1)
 
 
 def _stop(process: subprocess.Popen[str]) -> str:
@@ -51,6 +68,16 @@ def test_up_seeds_the_demo_federation_serves_it_and_stops_cleanly_on_ctrl_c(tmp_
         me = httpx.post(f"http://127.0.0.1:{port}/graphql", timeout=10, headers={"Authorization": f"Bearer {token}"},
                         json={"query": "{ me { municipality { name code } } }"})
         assert me.json()["data"]["me"]["municipality"] == {"name": "Lidköping", "code": "1494"}
+
+        federation = httpx.post(f"http://127.0.0.1:{port}/graphql", timeout=10, json={
+            "query": LOGIN, "variables": {"email": "admin@goliska-it.example", "password": DEMO_PASSWORD}})
+        admin_token = federation.json()["data"]["login"]["token"]
+        for slug, lockers in (("lidkoping", 2), ("skara", 1), ("vara", 2)):  # Kylbox, Frostlogik, Nordlås
+            found = _live_lockers(port, admin_token, slug)
+            assert len(found) == lockers, (slug, found)
+            assert all(lk["health"]["connectivity"] == "ONLINE" for lk in found), found  # type: ignore[index]
+            temperatures = [c["temperatureC"] for lk in found for c in lk["compartments"]]  # type: ignore[attr-defined]
+            assert temperatures and all(t is not None for t in temperatures), (slug, found)
     finally:
         output = _stop(process)
     for name in ("Essunga", "Grästorp", "Götene", "Lidköping", "Skara", "Vara"):

@@ -1,0 +1,159 @@
+"""Demo locker hardware for ``samverka up``: simulators, their registration, and the gateway.
+
+The simulators run in their own process and describe themselves in a manifest; the
+lockers are registered through the public GraphQL API as each municipality's admin
+would; the gateway gets a configuration file. Nothing here imports the simulators,
+the gateway or the lockers plugin (they are separate processes and a plugin).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from backend.seed import DEMO_PASSWORD
+from backend.settings import Settings
+
+# Which municipality runs which vendor's lockers, and where (town centres).
+SITES: dict[str, tuple[str, str, float, float]] = {
+    "kylbox": ("lidkoping", "Hemtjänsten Lidköping centrum", 58.5052, 13.1577),
+    "frostlogik": ("skara", "Äldreboendet i Skara", 58.3866, 13.4385),
+    "nordlas": ("vara", "Vara vårdcentral", 58.2617, 12.9556),
+}
+NORDLAS_PASSWORD_ENV = "NORDLAS_PASSWORD"
+
+
+class DemoError(RuntimeError):
+    pass
+
+
+def demo_dir(settings: Settings) -> Path:
+    return settings.data_dir / "demo"
+
+
+def start_simulators(settings: Settings, base_port: int) -> subprocess.Popen[bytes]:
+    manifest = demo_dir(settings) / "simulators.json"
+    manifest.unlink(missing_ok=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "opcua_gateway.simulators.demo",
+            "--dir",
+            str(demo_dir(settings)),
+            "--base-port",
+            str(base_port),
+        ]
+    )
+
+
+def wait_for_manifest(settings: Settings, process: subprocess.Popen[bytes], timeout_s: float = 60) -> list[Any]:
+    manifest = demo_dir(settings) / "simulators.json"
+    deadline = time.monotonic() + timeout_s
+    while not manifest.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise DemoError("the demo simulators did not start; see the output above")
+        time.sleep(0.2)
+    return list(json.loads(manifest.read_text()))
+
+
+class _Api:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.token = ""
+
+    def __call__(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        body = httpx.post(
+            f"{self.url}/graphql", json={"query": query, "variables": variables}, headers=headers, timeout=30
+        ).json()
+        if body.get("errors"):
+            raise DemoError(f"demo registration failed: {body['errors']}")
+        return dict(body["data"])
+
+    def result(self, query: str, variables: dict[str, Any], field: str) -> dict[str, Any]:
+        value = dict(self(query, variables)[field])
+        if "code" in value:
+            raise DemoError(f"demo registration failed in {field}: {value}")
+        return value
+
+
+LOGIN = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { ... on LoginSuccess { token } } }"
+ENABLE = 'mutation { enablePlugin(pluginId: "lockers") { __typename ... on Error { code message } } }'
+SITE = """mutation($i: RegisterSiteInput!) { registerSite(input: $i) { __typename ... on Site { id }
+  ... on Error { code message } } }"""
+ENDPOINT = """mutation($i: RegisterEndpointInput!) { registerEndpoint(input: $i) { __typename
+  ... on LockerEndpoint { id } ... on Error { code message } } }"""
+LOCKER = """mutation($i: RegisterLockerInput!) { registerLocker(input: $i) { __typename
+  ... on Error { code message } } }"""
+
+
+def register(settings: Settings, manifest: list[Any]) -> dict[str, str]:
+    """Register each vendor's lockers with its municipality once; the endpoint id per vendor."""
+    saved = demo_dir(settings) / "endpoints.json"
+    if saved.exists():
+        return dict(json.loads(saved.read_text()))
+    api = _Api(settings.public_url)
+    endpoints: dict[str, str] = {}
+    for sim in manifest:
+        slug, site_name, lat, lon = SITES[sim["vendor"]]
+        api.token = api(LOGIN, {"e": f"admin@{slug}.example", "p": DEMO_PASSWORD})["login"]["token"]
+        api.result(ENABLE, {}, "enablePlugin")
+        site = api.result(SITE, {"i": {"name": site_name, "latitude": lat, "longitude": lon}}, "registerSite")
+        endpoint = api.result(
+            ENDPOINT, {"i": {"name": sim["vendor"], "vendor": sim["vendor"], "url": sim["url"]}}, "registerEndpoint"
+        )
+        for number, locker in enumerate(sim["lockers"], start=1):
+            compartments = [
+                {"key": c["key"], "temperatureClass": c["temperature_class"].upper(), "sizeClass": c["size_class"]}
+                for c in locker["compartments"]
+            ]
+            api.result(
+                LOCKER,
+                {
+                    "i": {
+                        "siteId": site["id"],
+                        "endpointId": endpoint["id"],
+                        "vendorLockerId": locker["id"],
+                        "name": f"{site_name}, skåp {number}",
+                        "compartments": compartments,
+                    }
+                },
+                "registerLocker",
+            )
+        endpoints[sim["vendor"]] = endpoint["id"]
+    saved.write_text(json.dumps(endpoints, indent=2))
+    return endpoints
+
+
+def gateway_config(settings: Settings, manifest: list[Any], endpoints: dict[str, str]) -> Path:
+    """Write the gateway's configuration (JSON is valid YAML) for the demo endpoints."""
+    entries = []
+    for sim in manifest:
+        entry: dict[str, Any] = {"id": endpoints[sim["vendor"]], "url": sim["url"], "profile": sim["vendor"]}
+        if sim["vendor"] == "nordlas":
+            entry |= {
+                "security": "sign_and_encrypt",
+                "trust": [sim["certificate"]],
+                "username": "gateway",
+                "password_env": NORDLAS_PASSWORD_ENV,
+            }
+        entries.append(entry)
+    directory = settings.data_dir / "gateway"
+    directory.mkdir(parents=True, exist_ok=True)
+    config = {
+        "redis_url": settings.redis_url,
+        "outbox": str(directory / "outbox.sqlite3"),
+        "pki_dir": str(directory / "pki"),
+        "telemetry_interval_s": 5.0,
+        "endpoints": entries,
+    }
+    path = directory / "gateway.yaml"
+    path.write_text(json.dumps(config, indent=2))
+    return path

@@ -1,0 +1,87 @@
+"""The demo's locker hardware: one simulator per vendor in one process, and a manifest.
+
+``python -m opcua_gateway.simulators.demo --dir DATA --base-port P`` starts Kylbox (P),
+Frostlogik (P+1) and Nordlås (P+2, SignAndEncrypt) with fixed seeds, writes
+``DATA/simulators.json`` describing what they serve (lockers as the gateway's profiles
+name them, compartments with their classes, server certificates), and runs until
+SIGINT/SIGTERM. ``samverka up`` reads the manifest to register the lockers and to
+configure the gateway, so the two never need to import each other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+from opcua_gateway.simulators.runner import running_simulators
+from opcua_gateway.simulators.runtime import Simulator
+from opcua_gateway.simulators.spec import SimulatorSpec
+
+MANIFEST = "simulators.json"
+
+
+def demo_specs(base_port: int, pki_dir: Path) -> list[SimulatorSpec]:
+    return [
+        SimulatorSpec(vendor="kylbox", port=base_port, lockers=2, compartments=8, seed=11),
+        SimulatorSpec(vendor="frostlogik", port=base_port + 1, lockers=1, compartments=10, seed=12),
+        SimulatorSpec(vendor="nordlas", port=base_port + 2, lockers=2, compartments=6, seed=13, pki_dir=pki_dir),
+    ]
+
+
+def gateway_locker_id(sim: Simulator, locker_id: str) -> str:
+    """The locker's id as the vendor profile reports it (Nordlås prefixes the site)."""
+    return f"{sim.spec.site}/{locker_id}" if sim.spec.vendor == "nordlas" else locker_id
+
+
+def describe(sim: Simulator) -> dict[str, Any]:
+    return {
+        "vendor": sim.spec.vendor,
+        "url": sim.url,
+        "certificate": str(sim.certificate_path) if sim.certificate_path else None,
+        "lockers": [
+            {
+                "id": gateway_locker_id(sim, locker.locker_id),
+                "compartments": [
+                    {"key": str(c.number), "temperature_class": c.temperature_class.value, "size_class": c.size.value}
+                    for c in sorted(locker.compartments.values(), key=lambda c: c.number)
+                ],
+            }
+            for locker in sim.model.lockers.values()
+        ],
+    }
+
+
+def write_manifest(directory: Path, sims: list[Simulator]) -> None:
+    manifest = directory / MANIFEST
+    partial = manifest.with_suffix(".tmp")
+    partial.write_text(json.dumps([describe(s) for s in sims], indent=2))
+    os.replace(partial, manifest)  # readers never see half a file
+
+
+async def run(directory: Path, base_port: int) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with running_simulators(demo_specs(base_port, directory / "pki")) as sims:
+        write_manifest(directory, sims)
+        print(f"demo simulators running: {', '.join(s.url for s in sims)}", flush=True)
+        await stop.wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--dir", type=Path, required=True, help="where the manifest and certificates go")
+    parser.add_argument("--base-port", type=int, default=4841)
+    args = parser.parse_args()
+    args.dir.mkdir(parents=True, exist_ok=True)
+    asyncio.run(run(args.dir, args.base_port))
+
+
+if __name__ == "__main__":
+    main()
