@@ -128,6 +128,10 @@ class Ingest:
         return True
 
     async def claim(self) -> int:
+        """Re-claim entries a dead consumer left pending. Claiming counts a delivery, so nothing is
+        claimed while the database is unreachable: an outage must not turn good events into dead letters."""
+        if not await self._database_reachable():
+            return 0
         again, poison = await self.group.claim(self.tuning.batch, self.tuning.claim_idle_ms, self.tuning.max_deliveries)
         await self.group.dead_letter([(e, f"not stored after {self.tuning.max_deliveries} deliveries") for e in poison])
         if again:
@@ -141,6 +145,17 @@ class Ingest:
         await self.group.trim()
         await self.group.forget_idle_consumers(self.tuning.forget_consumers_after_ms)
         return len(again) + len(poison)
+
+    async def _database_reachable(self) -> bool:
+        try:
+            async with self.db.shared() as scope:
+                await scope.connection.fetchval("SELECT 1")
+        except Exception as exc:  # only the outage kinds are swallowed; anything else is a bug
+            if not transient(exc):
+                raise
+            log.warning("lockers ingest: database unreachable (%r); not re-claiming pending entries now", exc)
+            return False
+        return True
 
     async def _park(self, entries: Sequence[Entry]) -> None:
         """Re-delivered entries failed together again: store them one by one, and put aside
