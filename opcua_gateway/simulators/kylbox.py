@@ -96,6 +96,7 @@ class KylboxSimulator(Simulator):
             self.model.unlock(number, by="opcua:Unlock", locker=locker_id)
         except SimulatorError as error:
             return status_for(error)
+        self._wake.set()  # the bolt releases now, not at the next physics tick
         return []
 
     async def _set_setpoint(self, parent: ua.NodeId, *args: ua.Variant) -> list[ua.Variant] | ua.StatusCode:

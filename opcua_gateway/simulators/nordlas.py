@@ -156,6 +156,7 @@ class NordlasSimulator(Simulator):
         if value.VariantType is not _S or value.Value != RELEASE:
             raise ServiceError(StatusCodes.BadInvalidArgument)
         self.model.unlock(number, by=f"opcua:{user or 'unknown'}", locker=cab)
+        self._wake.set()  # the bolt releases now, not at the next physics tick
 
     def _temp_set(self, cab: str, number: int, value: ua.Variant) -> None:
         if value.VariantType is not _F:
