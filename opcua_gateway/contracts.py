@@ -160,10 +160,18 @@ class Opened(_Event, tag="opened", frozen=True, kw_only=True):
     request_id: str | None = None
 
 
-LockerEvent = StateChanged | Telemetry | HealthChanged | AlarmRaised | AlarmCleared | Opened
+class CodeEntered(_Event, tag="code_entered", frozen=True, kw_only=True):
+    """Someone typed a code on the locker's keypad. Locker-level (``compartment`` is None): the
+    backend decides which compartment, if any, the code opens, and answers with an unlock command.
+    Each entry is its own event (a code typed twice is two events with two event ids)."""
+
+    code: Annotated[str, msgspec.Meta(min_length=1, max_length=16, pattern=r"^[0-9A-Za-z]+$")]
+
+
+LockerEvent = StateChanged | Telemetry | HealthChanged | AlarmRaised | AlarmCleared | Opened | CodeEntered
 
 # Events that must not wait behind bulk telemetry in the gateway's outbox.
-PRIORITY_EVENTS: tuple[type, ...] = (AlarmRaised, AlarmCleared, Opened, HealthChanged)
+PRIORITY_EVENTS: tuple[type, ...] = (AlarmRaised, AlarmCleared, Opened, HealthChanged, CodeEntered)
 
 
 class UnlockCompartment(Struct, tag="unlock", tag_field="command", frozen=True, kw_only=True):

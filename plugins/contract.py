@@ -88,3 +88,6 @@ class Plugin:
     pages: tuple[WebPage, ...] = ()
     config: type[msgspec.Struct] | None = None
     scopes: frozenset[str] = frozenset()
+    # Named extension points another plugin offers, e.g. ``{"lockers.events": fn}``: the offering
+    # plugin calls ``fn`` (for tenants that enabled this plugin) with arguments it documents.
+    hooks: Mapping[str, Callable[..., Awaitable[Any]]] = field(default_factory=dict)

@@ -28,6 +28,7 @@ from backend import plugin_api as api
 from backend.lib import utcnow
 from opcua_gateway import contracts
 from plugins.lockers import alarms, config, domain, ingest_store, live
+from plugins.lockers.hooks import AfterCommit, Subscriber, subscribers
 from plugins.lockers.streams import Entry, StreamGroup, Streams, consumer_name
 from tenants.database import Database
 from tenants.provisioning import all_municipalities
@@ -85,8 +86,10 @@ class Ingest:
         tuning: Tuning | None = None,
         consumer: str | None = None,
         clock: Callable[[], datetime] = utcnow,
+        hooks: Sequence[Subscriber] = (),
     ) -> None:
         self.db = db
+        self.hooks = tuple(hooks)
         self.redis = redis
         self.tuning = tuning or Tuning()
         self.group = StreamGroup(redis, streams or Streams(), consumer or consumer_name())
@@ -229,7 +232,7 @@ class Ingest:
             [(e, f"endpoint not registered in tenant {tenant}") for e in work.entries if id(e) in rejected]
         )
         await self.group.ack([e for e in work.entries if id(e) not in rejected])
-        await self._after_commit(tenant, stored.live, stored.results, stored.timers_running)
+        await self._after_commit(tenant, stored.live, stored.results, stored.timers_running, stored.after)
 
     async def _one_by_one(self, tenant: UUID, work: _Work) -> None:
         """Isolate the entry that cannot be stored, so it does not hold back the rest."""
@@ -249,7 +252,7 @@ class Ingest:
                 continue
             await self.group.ack([entry])
             if stored is not None:
-                await self._after_commit(tenant, stored.live, stored.results, stored.timers_running)
+                await self._after_commit(tenant, stored.live, stored.results, stored.timers_running, stored.after)
         await self.group.ack(work.duplicates)
 
     async def _store(
@@ -262,15 +265,31 @@ class Ingest:
             if not await api.plugin_enabled(scope, config.PLUGIN_ID):
                 return None
             settings = await config.load(scope)
-            return await ingest_store.store(scope, events, results, settings, self.clock())
+            now = self.clock()
+            stored = await ingest_store.store(scope, events, results, settings, now)
+            if stored.new and self.hooks:
+                for hook in self.hooks:
+                    if await api.plugin_enabled(scope, hook.plugin_id):
+                        stored.after.extend(await hook.fn(scope, stored.new, now))
+            return stored
 
     async def _after_commit(
-        self, tenant: UUID, payloads: list[dict[str, object]], results: list[UUID], timers_running: bool
+        self,
+        tenant: UUID,
+        payloads: list[dict[str, object]],
+        results: list[UUID],
+        timers_running: bool,
+        after: Sequence[AfterCommit] = (),
     ) -> None:
         (self.watch.add if timers_running else self.watch.discard)(tenant)
         await live.publish(self.redis, tenant, payloads)
         for request_id in results:
             await self.redis.publish(live.command_channel(tenant, request_id), b"1")
+        for step in after:
+            try:
+                await step(self.redis)
+            except Exception:  # committed work stays committed; the hook's own sweeps retry what matters
+                log.exception("lockers ingest: an after-commit step of tenant %s failed", tenant)
 
     async def sweep(self, *, everyone: bool = False) -> None:
         """Run the alarm timers: a door left open or a temperature outside its band raises an
@@ -291,7 +310,7 @@ class Ingest:
 async def consume(rt: api.Runtime) -> None:
     """The worker's consumer (``Plugin.consumers``)."""
     try:
-        await Ingest(rt.db, rt.redis).run()
+        await Ingest(rt.db, rt.redis, hooks=subscribers(rt.plugins)).run()
     except asyncio.CancelledError:
         log.info("lockers ingest: stopped")
         raise

@@ -26,6 +26,7 @@ from opcua_gateway.contracts import (
     TemperatureClass,
 )
 from plugins.lockers import alarms, domain, ingest_records, live
+from plugins.lockers.hooks import AfterCommit, PlacedEvent
 from plugins.lockers.config import LockersConfig
 
 LOCK_LOCKERS = """
@@ -101,6 +102,8 @@ class Stored:
     live: list[dict[str, Any]] = field(default_factory=list)
     results: list[UUID] = field(default_factory=list)
     timers_running: bool = False
+    new: list[PlacedEvent] = field(default_factory=list)  # for the ``lockers.events`` hooks
+    after: list[AfterCommit] = field(default_factory=list)  # what the hooks left for after commit
 
 
 @dataclass(frozen=True)
@@ -207,11 +210,12 @@ async def _events(scope: api.Scope, events: list[tuple[LockerEvent, str]], out: 
         [w.compartment_id for _, _, w in placed],
         [e.seq for e, _, _ in placed],
         [e.at for e, _, _ in placed],
-        [raw for _, raw, _ in placed],
+        [live.redacted(e, raw) for e, raw, _ in placed],
     )
     new_ids = {r["event_id"] for r in rows}
     new = [(e, w) for e, _, w in placed if e.event_id in new_ids]
     out.duplicates = len(placed) - len(new)
+    out.new = [PlacedEvent(e, w.locker_id, w.compartment_id) for e, w in new]
     await _state(scope, new, compartment_of)
     await _lockers(scope, new, locker_of)
     await _samples(scope, new)

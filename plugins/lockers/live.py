@@ -12,12 +12,23 @@ import msgspec
 from redis.asyncio import Redis
 
 from backend import plugin_api as api
-from opcua_gateway.contracts import LockerEvent
+from opcua_gateway.contracts import CodeEntered, LockerEvent, encode
 
 TOPIC = "lockers"
 
 
+def _redact(event: LockerEvent) -> LockerEvent:
+    """A typed code is a credential: it is never stored or shown, only its length."""
+    return msgspec.structs.replace(event, code="*" * len(event.code)) if isinstance(event, CodeEntered) else event
+
+
+def redacted(event: LockerEvent, raw: str) -> str:
+    """The event's JSON as the history stores it."""
+    return encode(_redact(event)).decode() if isinstance(event, CodeEntered) else raw
+
+
 def event_payload(event: LockerEvent, locker_id: UUID | None, compartment_id: UUID | None) -> dict[str, Any]:
+    event = _redact(event)
     return {
         "kind": str(type(event).__struct_config__.tag),
         "event_id": event.event_id,
