@@ -49,6 +49,7 @@ async def _token_principal(services: Services, token: str, tenant_ref: str | Non
         actor=Actor("token", record.id, f"token:{record.name}"),
         token_tenant_id=record.tenant_id,
         token_scopes=frozenset(record.scopes),
+        token_user_id=record.user_id,  # read by the same lookup, no extra query
         tenant_id=record.tenant_id,
     )
 

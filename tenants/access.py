@@ -73,6 +73,7 @@ class Principal:
     memberships: dict[UUID, frozenset[Role]] = field(default_factory=dict)
     token_tenant_id: UUID | None = None
     token_scopes: frozenset[str] = frozenset()
+    token_user_id: UUID | None = None  # the user an API token was issued to, if any
     tenant_id: UUID | None = None
 
     @property
