@@ -31,10 +31,24 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rate_limit_per_minute: int = 600
     pool_max_size: int = 10
     plugins: str = "all"
+    # Notifications (docs/adr/0008-notifications.md). No SMTP URL: e-mail is logged, not sent.
+    smtp_url: str | None = None
+    mail_from: str = "Samverka <noreply@samverka.invalid>"
+    notify_backoff_base_s: float = 10.0
+    notify_backoff_cap_s: float = 3600.0
+    notify_max_attempts: int = 8
+    notify_sweep_interval_s: float = 30.0
+    webhook_timeout_s: float = 10.0
 
     @property
     def development(self) -> bool:
         return self.environment == "development"
+
+    @property
+    def sandbox(self) -> bool:
+        """Development and tests: webhooks may go to local plain-HTTP servers, and e-mail and SMS
+        without a provider are logged as if sent (in production they fail, visibly)."""
+        return self.environment in ("development", "test")
 
     @property
     def embedded(self) -> bool:
@@ -60,6 +74,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             rate_limit_per_minute=int(get("SAMVERKA_RATE_LIMIT_PER_MINUTE", "600")),
             pool_max_size=int(get("SAMVERKA_DB_POOL_MAX", "10")),
             plugins=get("SAMVERKA_PLUGINS", "all"),
+            smtp_url=get("SAMVERKA_SMTP_URL") or None,
+            mail_from=get("SAMVERKA_MAIL_FROM") or "Samverka <noreply@samverka.invalid>",
+            notify_backoff_base_s=float(get("SAMVERKA_NOTIFY_BACKOFF_BASE_S", "10")),
+            notify_backoff_cap_s=float(get("SAMVERKA_NOTIFY_BACKOFF_CAP_S", "3600")),
+            notify_max_attempts=int(get("SAMVERKA_NOTIFY_MAX_ATTEMPTS", "8")),
+            notify_sweep_interval_s=float(get("SAMVERKA_NOTIFY_SWEEP_S", "30")),
+            webhook_timeout_s=float(get("SAMVERKA_WEBHOOK_TIMEOUT_S", "10")),
         )
 
     def with_servers(self, database_url: str, redis_url: str) -> Settings:
@@ -89,6 +110,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             env["SAMVERKA_APP_DATABASE_URL"] = self.app_database_url
         if self.redis_url:
             env["SAMVERKA_REDIS_URL"] = self.redis_url
+        if self.smtp_url:
+            env["SAMVERKA_SMTP_URL"] = self.smtp_url
+        env["SAMVERKA_MAIL_FROM"] = self.mail_from
         return env
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from uuid import UUID
 
 from backend.jobs.runtime import Runtime
-from plugins.contract import ActorSpec
+from backend.notifications import DELIVER_ACTOR, QUEUE, deliver, sweep_forever
+from plugins.contract import ActorSpec, ConsumerSpec
 from tenants import audit
 from tenants.access import Actor
 from tenants.accounts import get_user, own_memberships
@@ -36,4 +37,9 @@ async def record_sign_in(rt: Runtime, user_id: str, session_id: str) -> None:
                 )
 
 
-KERNEL_ACTORS: tuple[ActorSpec, ...] = (ActorSpec("kernel.record_sign_in", record_sign_in),)
+KERNEL_ACTORS: tuple[ActorSpec, ...] = (
+    ActorSpec("kernel.record_sign_in", record_sign_in),
+    # Retries after a send are the notification's own (backoff in the row); dramatiq's cover a crash.
+    ActorSpec(DELIVER_ACTOR, deliver, queue=QUEUE, max_retries=3),
+)
+KERNEL_CONSUMERS: tuple[ConsumerSpec, ...] = (ConsumerSpec("kernel.notifications.sweeper", sweep_forever),)

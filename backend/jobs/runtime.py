@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import dramatiq
@@ -15,6 +16,7 @@ from dramatiq.asyncio import get_event_loop_thread
 from redis.asyncio import Redis
 
 from backend.database import open_database
+from backend.jobs.queue import JobQueue
 from backend.live import audit_publisher
 from backend.settings import Settings
 from plugins.contract import ConsumerSpec
@@ -34,6 +36,7 @@ class Runtime:
     redis: Redis
     plugins: PluginRegistry
     consumers: list[asyncio.Task[None]] = field(default_factory=list)
+    jobs: JobQueue | None = None  # the worker's own broker, for jobs that enqueue jobs
 
 
 async def supervise(spec: ConsumerSpec, rt: Runtime) -> None:
@@ -59,31 +62,38 @@ def current() -> Runtime:
 
 
 class DatabaseMiddleware(dramatiq.Middleware):
-    """Opens the app role's pool on the worker's event loop; closes it on shutdown."""
+    """Opens the app role's pool on the worker's event loop; closes it on shutdown.
 
-    def __init__(self, settings: Settings, registry: PluginRegistry) -> None:
+    ``consumers``: the kernel's own long-running tasks, started with the plugins' ones.
+    """
+
+    def __init__(self, settings: Settings, registry: PluginRegistry, consumers: Sequence[ConsumerSpec] = ()) -> None:
         self.settings = settings
         self.registry = registry
+        self.kernel_consumers = tuple(consumers)
+
+    def _consumer_specs(self) -> list[ConsumerSpec]:
+        return [*self.kernel_consumers, *(c for p in self.registry for c in p.consumers)]
 
     def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         """Before the worker threads start, so no job runs without the pool (AsyncIO's loop runs by now)."""
         global _current
         loop_thread = get_event_loop_thread()
         assert loop_thread is not None, "add the AsyncIO middleware before DatabaseMiddleware"
-        _current = loop_thread.run_coroutine(self._open())
+        _current = loop_thread.run_coroutine(self._open(broker))
 
-    async def _open(self) -> Runtime:
+    async def _open(self, broker: dramatiq.Broker) -> Runtime:
         assert self.settings.redis_url
         db = open_database(self.settings, self.registry)
-        await db.start(max_size=4 + sum(len(p.consumers) for p in self.registry))  # one each for consumers
+        await db.start(max_size=4 + len(self._consumer_specs()))  # one each for consumers
         redis = Redis.from_url(self.settings.redis_url)
         db.on_audit(audit_publisher(redis))
-        return Runtime(self.settings, db, redis, self.registry)
+        return Runtime(self.settings, db, redis, self.registry, jobs=JobQueue(broker))
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        """Start the plugins' long-running consumers on the same loop (they share the pool)."""
+        """Start the long-running consumers on the same loop (they share the pool)."""
         loop_thread = get_event_loop_thread()
-        specs = [c for p in self.registry for c in p.consumers]
+        specs = self._consumer_specs()
         if _current is None or loop_thread is None or not specs:
             return
         rt = _current

@@ -13,7 +13,7 @@ from uuid import UUID
 import dramatiq
 
 from backend.jobs import runtime
-from backend.jobs.actors import KERNEL_ACTORS
+from backend.jobs.actors import KERNEL_ACTORS, KERNEL_CONSUMERS
 from backend.jobs.broker import make_broker
 from backend.settings import Settings
 from plugins.contract import ActorSpec
@@ -47,19 +47,22 @@ def build_worker(settings: Settings, threads: int = 4) -> dramatiq.Worker:
     assert settings.redis_url
     registry = PluginRegistry.discover(settings.plugins)
     broker = make_broker(settings.redis_url)
-    broker.add_middleware(runtime.DatabaseMiddleware(settings, registry))
+    broker.add_middleware(runtime.DatabaseMiddleware(settings, registry, consumers=KERNEL_CONSUMERS))
     register(broker, [*KERNEL_ACTORS, *(a for p in registry for a in p.actors)])
     broker.emit_after("process_boot")
     return dramatiq.Worker(broker, worker_threads=threads)
 
 
 def run_worker(settings: Settings, threads: int = 4) -> None:
+    # INFO, so that e-mail and SMS logged instead of sent (no provider configured) show in the demo.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     worker = build_worker(settings, threads)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     worker.start()
-    consumers = sorted(c.name for p in PluginRegistry.discover(settings.plugins) for c in p.consumers)
+    plugin_consumers = (c for p in PluginRegistry.discover(settings.plugins) for c in p.consumers)
+    consumers = sorted(c.name for c in (*KERNEL_CONSUMERS, *plugin_consumers))
     print(f"samverka worker: {threads} threads, queues {sorted(worker.broker.get_declared_queues())}, "
           f"consumers {consumers}", flush=True)
     stop.wait()
