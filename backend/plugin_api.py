@@ -136,3 +136,36 @@ __all__ = [
     "subscribe",
     "subscription",
 ]
+
+
+# --- Notifications: outbox, webhooks and delivery log (docs/adr/0008-notifications.md) -----------
+from backend.notifications import (  # noqa: E402  # appended block, kept apart from others' additions
+    AttemptRecord,
+    Notification,
+    NotificationAttempt,
+    NotificationRecord,
+    WebhookEndpoint,
+    dispatch_after_commit,
+    erase_notifications,
+    integrator_id,
+    log_for,
+    notify,
+    verify_signature,
+    webhook,
+)
+
+__all__ += [
+    "AttemptRecord",
+    "Notification",
+    "NotificationAttempt",
+    "NotificationRecord",
+    "WebhookEndpoint",
+    "dispatch_after_commit",
+    "erase_notifications",
+    "integrator_id",
+    "log_for",
+    "notify",
+    "verify_signature",
+    "webhook",
+]
+# --- end of notifications ------------------------------------------------------------------------
