@@ -20,6 +20,7 @@ from strawberry.tools import merge_types
 
 from backend.graphql.errors import ERROR_TYPES, ErrorPolicy, shape_error
 from backend.graphql.kernel import KernelMutation, KernelQuery, KernelSubscription
+from backend.graphql.notifications import NotificationMutation, NotificationQuery
 from backend.graphql.plugins import PluginMutation, PluginQuery, plugin_roots
 from plugins.registry import PluginRegistry
 
@@ -71,8 +72,8 @@ class Schema(strawberry.Schema):
 def build_schema(registry: PluginRegistry) -> strawberry.Schema:
     queries, mutations, subscriptions, types = plugin_roots(registry)
     return Schema(
-        query=merge_types("Query", (KernelQuery, PluginQuery, *queries)),
-        mutation=merge_types("Mutation", (KernelMutation, PluginMutation, *mutations)),
+        query=merge_types("Query", (KernelQuery, NotificationQuery, PluginQuery, *queries)),
+        mutation=merge_types("Mutation", (KernelMutation, NotificationMutation, PluginMutation, *mutations)),
         subscription=merge_types("Subscription", (KernelSubscription, *subscriptions)),
         types=[*ERROR_TYPES, *types],
         extensions=[
