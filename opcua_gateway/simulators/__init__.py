@@ -12,6 +12,7 @@ from opcua_gateway.simulators.kylbox import KylboxSimulator
 from opcua_gateway.simulators.model import (
     DoorJammed,
     DoorState,
+    KeypadOffline,
     LockedOut,
     LockerBank,
     SetpointRefused,
@@ -38,6 +39,7 @@ __all__ = [
     "DoorJammed",
     "DoorState",
     "FrostlogikSimulator",
+    "KeypadOffline",
     "KylboxSimulator",
     "LockedOut",
     "LockerBank",

@@ -7,7 +7,7 @@ asyncua types its identifiers as ``int``/``str`` subclasses (``ua.Int32``, ``ua.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from asyncua import ua
@@ -32,12 +32,13 @@ def status(code: int) -> ua.StatusCode:
     return ua.StatusCode(ua.UInt32(code))
 
 
-def data_value(variant: ua.Variant, *, code: int | None = None) -> ua.DataValue:
-    """A value stamped now (source and server time), optionally with a status code."""
+def data_value(variant: ua.Variant, *, code: int | None = None, source_time: datetime | None = None) -> ua.DataValue:
+    """A value stamped now (server time; source time too unless given), optionally with a status code."""
     now = ua.DateTime.now(UTC)
+    source = now if source_time is None else ua.DateTime.combine(source_time.date(), source_time.timetz())
     if code is None:
-        return ua.DataValue(variant, SourceTimestamp=now, ServerTimestamp=now)
-    return ua.DataValue(variant, StatusCode=status(code), SourceTimestamp=now, ServerTimestamp=now)
+        return ua.DataValue(variant, SourceTimestamp=source, ServerTimestamp=now)
+    return ua.DataValue(variant, StatusCode=status(code), SourceTimestamp=source, ServerTimestamp=now)
 
 
 def argument(name: str, variant_type: ua.VariantType, description: str) -> ua.Argument:
@@ -73,16 +74,18 @@ async def add_variable(
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """What one node shows: a value of a variant type, or Bad (``BadSensorFailure``)."""
+    """What one node shows: a value of a variant type, or Bad (``BadSensorFailure``).
+    ``source_time`` is when the value came about (default: when it is written)."""
 
     value: Any
     variant_type: ua.VariantType
     bad: bool = False
+    source_time: datetime | None = None
 
     def data_value(self) -> ua.DataValue:
         if self.bad:
             return data_value(ua.Variant(None, ua.VariantType.Null), code=StatusCodes.BadSensorFailure)
-        return data_value(ua.Variant(self.value, self.variant_type))
+        return data_value(ua.Variant(self.value, self.variant_type), source_time=self.source_time)
 
 
 def status_for(error: SimulatorError) -> ua.StatusCode:

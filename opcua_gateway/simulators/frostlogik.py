@@ -4,7 +4,8 @@
         CabinetId (String), DoorStates (Int32[]: 0 closed, 1 open, 2 fault),
         LockStates (Boolean[]), Occupancy (Boolean[]), TempTenths (Int32[], 0.1 °C),
         SetpointTenths (Int32[]), Classes (String[] A ambient | C chilled | F frozen),
-        Sizes (String[]), ExecuteCommand(code: Int32, argument: String) -> Int32
+        Sizes (String[]), ExecuteCommand(code: Int32, argument: String) -> Int32,
+        KeypadBuffer (String: the code typed on the keypad until a client writes "" to consume it)
 
 Array index ``i`` is compartment ``i + 1`` of the simulator's model. ``ExecuteCommand``: code 1
 unlocks (argument: the array index as text, e.g. ``"0"``), code 2 sets a setpoint (argument
@@ -94,6 +95,9 @@ class FrostlogikSimulator(Simulator):
             ],
             [argument("result", _I, "0 success, 1 bad argument, 2 locked out")],
         )
+        self.keypads.nodes.clear()
+        keypad = await add_variable(controller, idx, "KeypadBuffer", "", _S, writable=True)
+        self.keypads.add(keypad.nodeid, self.cabinet_id)
 
     def _values(self) -> dict[ua.NodeId, Reading]:
         comps = self._compartments()

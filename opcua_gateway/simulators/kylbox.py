@@ -4,6 +4,8 @@
         DoorOpen, Locked, Occupied (Boolean), Temperature, Setpoint (Double, °C),
         TemperatureClass (String chilled|frozen|ambient), Size (String S|M|L|XL),
         Unlock(), SetSetpoint(Setpoint: Double)
+    Objects/Kylbox/Lockers/<LockerId>/Keypad/Entry
+        (String: the code typed on the locker's keypad until a client writes "" to consume it)
 
 Everything is in namespace ``urn:samverka:sim:kylbox``. Numeric node ids are given in build
 order, so they are the same on every start of the same layout, but clients are meant to find
@@ -48,6 +50,7 @@ class KylboxSimulator(Simulator):
     async def _build(self, server: Server, idx: int) -> None:
         self._nodes.clear()
         self._by_object.clear()
+        self.keypads.nodes.clear()
         root = await server.nodes.objects.add_object(idx, "Kylbox")
         lockers = await root.add_folder(idx, "Lockers")
         for locker_id, locker in self.model.lockers.items():
@@ -75,6 +78,9 @@ class KylboxSimulator(Simulator):
                 )
                 self._nodes[(locker_id, number)] = nodes
                 self._by_object[obj.nodeid] = (locker_id, number)
+            keypad = await locker_node.add_object(idx, "Keypad")
+            entry = await add_variable(keypad, idx, "Entry", "", _S, writable=True)
+            self.keypads.add(entry.nodeid, locker_id)
 
     def _values(self) -> dict[ua.NodeId, Reading]:
         values: dict[ua.NodeId, Reading] = {}

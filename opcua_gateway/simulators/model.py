@@ -9,7 +9,9 @@ them on the wire, e.g. Frostlogik's 0-based arrays, is the vendor module's busin
 from __future__ import annotations
 
 import random
+from collections import deque
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 
 from opcua_gateway.contracts import SizeClass, TemperatureClass
@@ -41,6 +43,10 @@ class DoorJammed(SimulatorError):
 
 class SetpointRefused(SimulatorError):
     """The setpoint is out of range, or the compartment has no cooling (ambient)."""
+
+
+class KeypadOffline(SimulatorError):
+    """A keypad entry that would be an OPC UA event while the server is down: nobody receives it."""
 
 
 SETPOINT_RANGE_C = (-40.0, 30.0)
@@ -82,6 +88,41 @@ class AuditEntry:
     by: str
 
 
+@dataclass(frozen=True, slots=True)
+class KeyEntry:
+    """One code typed on a keypad, and when (its identity on the wire: the source timestamp)."""
+
+    code: str
+    typed_at: datetime
+
+
+@dataclass
+class KeypadBuffer:
+    """A keypad as Kylbox and Frostlogik controllers hold it: one entry ``shown`` until the
+    reader consumes it; entries typed meanwhile wait in order, so none is lost."""
+
+    shown: KeyEntry | None = None
+    waiting: deque[KeyEntry] = field(default_factory=deque)
+
+    def type(self, code: str, at: datetime) -> None:
+        self.waiting.append(KeyEntry(code, at))
+        self._advance()
+
+    def consumed(self) -> None:
+        """The reader cleared the shown entry: show the next one, if any."""
+        self.shown = None
+        self._advance()
+
+    @property
+    def pending(self) -> int:
+        """Entries not consumed yet (the shown one included)."""
+        return len(self.waiting) + (self.shown is not None)
+
+    def _advance(self) -> None:
+        if self.shown is None and self.waiting:
+            self.shown = self.waiting.popleft()
+
+
 @dataclass
 class Locker:
     locker_id: str
@@ -97,6 +138,18 @@ class LockerBank:
     rng: random.Random = field(default_factory=random.Random)
     clock_s: float = 0.0
     audit: list[AuditEntry] = field(default_factory=list)
+    keypads: dict[str, KeypadBuffer] = field(default_factory=dict)
+
+    def locker_id(self, locker: str | None = None) -> str:
+        """``locker`` checked, or the first locker's id."""
+        locker_id = locker if locker is not None else next(iter(self.lockers))
+        if locker_id not in self.lockers:
+            raise UnknownCompartment(f"no locker {locker_id!r}")
+        return locker_id
+
+    def keypad(self, locker: str | None = None) -> KeypadBuffer:
+        """The keypad of ``locker`` (default: the first locker)."""
+        return self.keypads.setdefault(self.locker_id(locker), KeypadBuffer())
 
     def compartment(self, number: int, locker: str | None = None) -> Compartment:
         """Compartment ``number`` of ``locker`` (default: the first locker)."""

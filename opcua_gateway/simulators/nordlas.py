@@ -12,7 +12,9 @@ emits ``NordlasTemperatureAlarmType`` events (node id ``ns=2;s=NordlasTemperatur
 a BaseEventType subtype with ``Door`` (String), ``Temperature`` (Float), ``Active`` (Boolean))
 when a door's zone is outside its band for more than ``alarm_delay_s`` (raised, Active=true)
 and when it is back (cleared, Active=false). The same events are also emitted from the Server
-object, for clients that subscribe there.
+object, for clients that subscribe there. Each cabinet object also emits one
+``NordlasKeypadEventType`` event (``ns=2;s=NordlasKeypadEventType``, field ``Code`` (String))
+per code typed on its keypad; an event nobody is subscribed to is gone, as OPC UA events are.
 """
 
 from __future__ import annotations
@@ -28,13 +30,14 @@ from asyncua.ua.status_codes import StatusCodes
 from opcua_gateway.contracts import TemperatureClass
 from opcua_gateway.simulators.address_space import Reading, add_variable, refuse, standard_node, string_node
 from opcua_gateway.simulators.alarms import AlarmTransition, TemperatureAlarmWatch
-from opcua_gateway.simulators.model import DoorState, SimulatorError
+from opcua_gateway.simulators.model import DoorState, KeypadOffline, SimulatorError
 from opcua_gateway.simulators.runtime import Simulator
 from opcua_gateway.simulators.security import PasswordUserManager
 from opcua_gateway.simulators.spec import NORDLAS_USER, SimulatorSpec
 
 NAMESPACE = "urn:samverka:sim:nordlas"
 ALARM_TYPE = "NordlasTemperatureAlarmType"
+KEYPAD_TYPE = "NordlasKeypadEventType"
 RELEASE = "RELEASE"
 ZONES = {TemperatureClass.AMBIENT: "RUM", TemperatureClass.CHILLED: "KYL", TemperatureClass.FROZEN: "FRYS"}
 STATES = {DoorState.OPEN: "OPEN", DoorState.CLOSED: "CLOSED", DoorState.AJAR: "AJAR", DoorState.JAMMED: "JAMMED"}
@@ -61,6 +64,7 @@ class NordlasSimulator(Simulator):
         self.alarms = TemperatureAlarmWatch(delay_s=spec.alarm_delay_s)
         self._idx = 2
         self._generators: dict[str, list[EventGenerator]] = {}
+        self._keypad_generators: dict[str, EventGenerator] = {}
         self._commands: dict[ua.NodeId, tuple[str, int]] = {}
         self._setpoints: dict[ua.NodeId, tuple[str, int]] = {}
 
@@ -84,7 +88,9 @@ class NordlasSimulator(Simulator):
         self._commands.clear()
         self._setpoints.clear()
         self._generators.clear()
-        alarm_type = await self._alarm_type(server)
+        self._keypad_generators.clear()
+        alarm_type = await self._event_type(server, ALARM_TYPE, (("Door", _S), ("Temperature", _F), ("Active", _B)))
+        keypad_type = await self._event_type(server, KEYPAD_TYPE, (("Code", _S),))
         path = "Nordlas"
         folder = await server.nodes.objects.add_folder(self._nid(path), ua.QualifiedName(path, idx))
         for name in ("Sites", self.spec.site, "Cabinets"):
@@ -99,16 +105,17 @@ class NordlasSimulator(Simulator):
                 await server.get_event_generator(alarm_type, emitting_node=cabinet.nodeid),
                 await server.get_event_generator(alarm_type, emitting_node=standard_node(ObjectIds.Server)),
             ]
-            for generator in self._generators[cab]:
+            self._keypad_generators[cab] = await server.get_event_generator(keypad_type, emitting_node=cabinet.nodeid)
+            for generator in [*self._generators[cab], self._keypad_generators[cab]]:
                 generator.event.SourceNode = cabinet.nodeid
                 generator.event.SourceName = cab
 
-    async def _alarm_type(self, server: Server) -> Node:
+    async def _event_type(self, server: Server, type_name: str, fields: tuple[tuple[str, ua.VariantType], ...]) -> Node:
         base = server.get_node(standard_node(ObjectIds.BaseEventType))
-        etype = await base.add_object_type(self._nid(ALARM_TYPE), ua.QualifiedName(ALARM_TYPE, self._idx))
-        for name, vtype in (("Door", _S), ("Temperature", _F), ("Active", _B)):
+        etype = await base.add_object_type(self._nid(type_name), ua.QualifiedName(type_name, self._idx))
+        for name, vtype in fields:
             field = await etype.add_property(
-                self._nid(f"{ALARM_TYPE}/{name}"), ua.QualifiedName(name, self._idx), ua.get_default_value(vtype), vtype
+                self._nid(f"{type_name}/{name}"), ua.QualifiedName(name, self._idx), ua.get_default_value(vtype), vtype
             )
             await field.set_modelling_rule(True)  # Mandatory: every event of the type carries it
         return etype
@@ -162,6 +169,14 @@ class NordlasSimulator(Simulator):
         if value.VariantType is not _F:
             raise ServiceError(StatusCodes.BadTypeMismatch)
         self.model.set_setpoint(number, float(value.Value), locker=cab)
+
+    async def _keypad_entry(self, locker: str, code: str) -> None:
+        """One event per entry, from the cabinet object; refused while the controller is offline."""
+        if not self.online:
+            raise KeypadOffline(f"the Nordlås controller is offline: the entry at {locker} went nowhere")
+        generator = self._keypad_generators[locker]
+        generator.event.Code = code
+        await generator.trigger(message="Keypad entry")
 
     async def _after_step(self) -> None:
         for change in self.alarms.update(self.model):

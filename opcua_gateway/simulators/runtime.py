@@ -3,7 +3,8 @@
 A ``Simulator`` owns one ``LockerBank`` (the hardware) and one asyncua ``Server`` (the
 vendor's controller software). The hardware keeps running while the server is restarted or
 offline, as a real cabinet would. Vendor subclasses only build their address space and say
-which value each node shows (``_values``); publishing writes what changed.
+which value each node shows (``_values``, plus keypad variables they register in
+``keypads``); publishing writes what changed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from asyncua.ua.attribute_ids import AttributeIds
 from asyncua.ua.object_ids import ObjectIds
 
 from opcua_gateway.simulators.address_space import Reading, data_value, standard_node
+from opcua_gateway.simulators.keypad import KeypadVariables
 from opcua_gateway.simulators.layout import default_bank
 from opcua_gateway.simulators.model import LockerBank
 from opcua_gateway.simulators.security import PasswordUserManager, channel_policies, ensure_certificate
@@ -51,6 +53,7 @@ class Simulator(ABC):
         self._wake = asyncio.Event()
         self._published: dict[ua.NodeId, Reading] = {}
         self._publish_lock = asyncio.Lock()
+        self.keypads = KeypadVariables(self.model)  # vendors with keypad variables add them in _build
 
     # Vendor hooks -------------------------------------------------------------------
 
@@ -68,6 +71,11 @@ class Simulator(ABC):
     async def _on_write(self, nodeid: ua.NodeId, value: ua.Variant, user: str | None) -> None:
         """A client writes ``value`` to ``nodeid``; raise ``ServiceError`` to refuse it."""
         return None
+
+    async def _keypad_entry(self, locker: str, code: str) -> None:
+        """A person typed ``code`` at ``locker``: by default the keypad variable shows it when free."""
+        self.model.keypad(locker).type(code, datetime.now(UTC))
+        await self._publish()
 
     async def _after_step(self) -> None:
         """Runs after every physics step (e.g. to raise vendor alarms)."""
@@ -183,6 +191,12 @@ class Simulator(ABC):
         self.model.close_door(compartment, occupied=occupied, latched=latched, locker=locker)
         await self._publish()
 
+    async def enter_code(self, code: str, locker: str | None = None) -> None:
+        """A person types ``code`` on the keypad of ``locker`` (default: the first locker)."""
+        if not code:
+            raise ValueError("an empty entry is not a code")
+        await self._keypad_entry(self.model.locker_id(locker), code)
+
     async def __aenter__(self) -> Simulator:
         await self.start()
         return self
@@ -213,6 +227,7 @@ class Simulator(ABC):
         idx = await server.register_namespace(self.namespace_uri)
         await self._build(server, idx)
         server.subscribe_server_callback(CallbackType.PreWrite, self._before_write)
+        server.subscribe_server_callback(CallbackType.PostWrite, self._after_write)
         return server
 
     async def _serve(self, server: Server) -> None:
@@ -242,7 +257,13 @@ class Simulator(ABC):
         user = getattr(event.user, "name", None)
         for item in event.request_params.NodesToWrite:
             if item.AttributeId == AttributeIds.Value:
+                self.keypads.check_write(item.NodeId, item.Value.Value)
                 await self._on_write(item.NodeId, item.Value.Value, user)
+
+    async def _after_write(self, event: ServerItemCallback, _dispatcher: CallbackService) -> None:
+        """A clear of a keypad variable has landed: show the keypad's next entry."""
+        if event.is_external and self.keypads.consumed_by(event.request_params.NodesToWrite, event.response_params):
+            await self._publish()
 
     async def _tick_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -265,7 +286,7 @@ class Simulator(ABC):
         if server is None:
             return
         async with self._publish_lock:
-            for nodeid, reading in self._values().items():
+            for nodeid, reading in (self._values() | self.keypads.values()).items():
                 if self._published.get(nodeid) == reading:
                     continue
                 status = await server.iserver.aspace.write_attribute_value(
