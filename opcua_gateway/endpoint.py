@@ -3,7 +3,8 @@ arrives into events in the outbox, keep health and alarms current. Never gives u
 failure ends the session, marks the lockers offline and starts over with backoff.
 
 Subscription callbacks only enqueue; one processor task maps and stores, so the model
-is only touched by one task at a time and events keep their order.
+is only touched by one task at a time and events keep their order. Keypad values and
+events go to ``keypads.Keypads``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
+from asyncua import ua
 from asyncua.client.client import Client
 from asyncua.client.ua_client import UaClientState
 from asyncua.common.events import Event
@@ -22,10 +24,12 @@ from asyncua.ua.uaerrors import UaError
 
 from opcua_gateway.config import Endpoint, Settings
 from opcua_gateway.contracts import AlarmCleared, AlarmRaised, LockerEvent
+from opcua_gateway.keypads import Keypads
 from opcua_gateway.mapping import Reading
 from opcua_gateway.model import Binding, EndpointModel
 from opcua_gateway.outbox import Outbox
 from opcua_gateway.pki import Pki
+from opcua_gateway.profile import EventAlarm, KeypadEvent
 from opcua_gateway.resolve import ResolveError, Resolver, Topology
 from opcua_gateway.subscriptions import Feed, subscribe
 from opcua_gateway.transport import CONNECTION_ERRORS, Transport
@@ -54,6 +58,8 @@ class EndpointRunner:
         self._updated = asyncio.Event()
         self._poke = asyncio.Event()
         self._urgent = 0
+        self.keypads = Keypads(endpoint.id, self.profile.keypad, self.model, outbox, self.transport,
+                               timeout_s=cfg.request_timeout_s, on_cleared=self._poke.set)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -77,6 +83,7 @@ class EndpointRunner:
                 log.warning("%s: session failed: %s", self.endpoint.id, reason)
             finally:
                 self.topology = None
+                await self.keypads.stop()
                 self.transport.ready.clear()
                 await self._emit(self.model.set_connected(False, *self._clock(), reason=reason))
                 await self.transport.close()
@@ -124,29 +131,46 @@ class EndpointRunner:
                 items.append(self.feed.queue.get_nowait())
             now, at = self._clock()
             readings: list[tuple[Binding, Reading]] = []
+            keypad: list[tuple[ua.NodeId, Reading] | Event] = []
             events: list[LockerEvent] = []
             for item in items:
                 if isinstance(item, Event):
-                    events += self._vendor_event(topology, item, at)
+                    spec = self.feed.event_types.get(getattr(item, "EventType", None))
+                    if isinstance(spec, KeypadEvent):
+                        keypad.append(item)
+                    else:
+                        events += self._vendor_event(topology, spec, item, at)
+                elif item[0] in topology.keypads:
+                    keypad.append(item)
                 else:
                     node, reading = item
                     readings += [(binding, reading) for binding in topology.bindings.get(node, ())]
             events = self.model.apply(readings, now, at) + events
             await self._emit(events)
+            await self._keypad(topology, keypad, at)
             self._notify()
 
-    def _vendor_event(self, topology: Topology, event: Event, at: datetime) -> list[LockerEvent]:
-        spec = self.feed.event_types.get(getattr(event, "EventType", None))
-        source = getattr(event, "SourceNode", None)
-        locker = next((key for key, place in topology.lockers.items() if place.node == source), None)
+    def _vendor_event(self, topology: Topology, spec: EventAlarm | None, event: Event, at: datetime,
+                      ) -> list[LockerEvent]:
+        locker = _locker_of(topology, event)
         if spec is None or locker is None:
-            log.info("%s: vendor event from %s not mapped", self.endpoint.id, source)
+            log.info("%s: vendor event from %s not mapped", self.endpoint.id, getattr(event, "SourceNode", None))
             return []
-        fields = {name: value.Value for name, value in event.get_event_props_as_fields_dict().items()}
-        return self.model.vendor_event(locker, spec, fields, at)
+        return self.model.vendor_event(locker, spec, _fields(event), at)
+
+    async def _keypad(self, topology: Topology, items: list[tuple[ua.NodeId, Reading] | Event], at: datetime,
+                      ) -> None:
+        for item in items:
+            if not isinstance(item, Event):
+                node, reading = item
+                await self.keypads.variable(topology.keypads[node], node, reading, at)
+            elif (locker := _locker_of(topology, item)) is not None:
+                await self.keypads.event(locker, _fields(item), getattr(item, "EventId", None), at)
+            else:
+                log.info("%s: keypad event from %s not mapped", self.endpoint.id, getattr(item, "SourceNode", None))
 
     async def _poll(self, client: Client, topology: Topology) -> None:
-        nodes = list(topology.bindings)
+        nodes = topology.nodes()
         interval = self.profile.acquisition.poll_interval_s
         loop = asyncio.get_running_loop()
         while True:
@@ -196,7 +220,7 @@ class EndpointRunner:
 
     async def _snapshot(self, client: Client, topology: Topology) -> None:
         """Read every node once (after a reconnect a restored subscription may not resend)."""
-        nodes = list(topology.bindings)
+        nodes = topology.nodes()
         for node, reading in zip(nodes, await self.transport.read(client, nodes), strict=True):
             self.feed.queue.put_nowait((node, reading))
 
@@ -240,6 +264,15 @@ class EndpointRunner:
     @staticmethod
     def _clock() -> tuple[float, datetime]:
         return time.monotonic(), datetime.now(UTC)
+
+
+def _locker_of(topology: Topology, event: Event) -> str | None:
+    source = getattr(event, "SourceNode", None)
+    return next((key for key, place in topology.lockers.items() if place.node == source), None)
+
+
+def _fields(event: Event) -> dict[str, object]:
+    return {name: value.Value for name, value in event.get_event_props_as_fields_dict().items()}
 
 
 async def first_completed(*coroutines: Awaitable[None]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 from typing import Any, Literal
 
@@ -25,11 +26,13 @@ _VENDOR_TYPES: dict[str, tuple[type, ...]] = {"bool": (bool,), "int": (int,), "f
 
 @dataclass(frozen=True)
 class Reading:
-    """One node's value as read or notified: ``status`` is the StatusCode's name."""
+    """One node's value as read or notified: ``status`` is the StatusCode's name, ``source_time``
+    the value's source timestamp (or the server's, when the source gives none)."""
 
     value: Any
     status: str = "Good"
     quality: Quality = "good"
+    source_time: datetime | None = None
 
     @classmethod
     def bad(cls, status: str) -> Reading:

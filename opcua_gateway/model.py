@@ -21,6 +21,7 @@ from opcua_gateway.contracts import (
     AlarmCleared,
     AlarmKind,
     AlarmRaised,
+    CodeEntered,
     CompartmentState,
     HealthChanged,
     LockerEvent,
@@ -156,6 +157,10 @@ class EndpointModel:
 
     def opened(self, locker: str, compartment: str, *, by: str, request_id: str | None, at: datetime) -> Opened:
         return Opened(**self._envelope(locker, compartment, at), by=by, request_id=request_id)
+
+    def code_entered(self, locker: str, code: str, at: datetime) -> CodeEntered:
+        """Someone typed ``code`` on the keypad of ``locker`` (locker-level: no compartment)."""
+        return CodeEntered(**self._envelope(locker, None, at), code=code)
 
     def restore_alarms(self, active: Iterable[tuple[AlarmKey, str]]) -> None:
         self.alarms.restore(active)

@@ -3,6 +3,8 @@
 * ``append`` gives each event its ``seq`` (per endpoint, locker, compartment; persisted, so
   it keeps growing across restarts) and its ``event_id`` (stored with the payload, so a
   resend carries the same id), in one transaction with the alarm bookkeeping.
+* ``append_entry`` stores a keypad entry's ``CodeEntered`` only the first time it sees the
+  entry's vendor identity (kept in ``keypad_entries``), so re-reading an entry stores nothing.
 * ``claim`` hands the forwarder the next batch, alarms/audit/health/results before bulk
   state and telemetry. The batch number is written down first: if the gateway dies after
   Redis took a batch but before ``release``, the same batch goes again under the same
@@ -31,12 +33,14 @@ from opcua_gateway.contracts import (
     PRIORITY_EVENTS,
     RESULTS_STREAM,
     AlarmKind,
+    CodeEntered,
     CommandResult,
     LockerEvent,
     encode,
 )
 
 T = TypeVar("T")
+E = TypeVar("E", bound=LockerEvent)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT, priority INTEGER NOT NULL, stream TEXT NOT NULL,
@@ -54,8 +58,12 @@ CREATE TABLE IF NOT EXISTS topology (
     endpoint_id TEXT NOT NULL, locker TEXT NOT NULL, compartment TEXT NOT NULL,
     PRIMARY KEY (endpoint_id, locker, compartment));
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS keypad_entries (
+    endpoint_id TEXT NOT NULL, locker TEXT NOT NULL, entry TEXT NOT NULL, at REAL NOT NULL,
+    PRIMARY KEY (endpoint_id, locker, entry));
 """
 _KEEP_ANSWERED_S = 7 * 24 * 3600
+_KEEP_ENTRIES_S = 30 * 24 * 3600  # the newest entry of each locker is kept regardless
 
 
 class OutboxLocked(RuntimeError):
@@ -105,6 +113,14 @@ class Outbox:
             return []
         stored = await self._run(lambda: self._append(events, alarms))
         self.added.set()
+        return stored
+
+    async def append_entry(self, event: CodeEntered, entry: str) -> CodeEntered | None:
+        """Store the event of one keypad entry, unless this entry was stored before: ``entry`` is
+        the vendor's identity of it (a source timestamp, an OPC UA EventId). None: already stored."""
+        stored = await self._run(lambda: self._append_entry(event, entry))
+        if stored is not None:
+            self.added.set()
         return stored
 
     async def append_result(self, result: CommandResult) -> None:
@@ -174,6 +190,9 @@ class Outbox:
         else:
             self.uuid = row[0]
         db.execute("DELETE FROM answered WHERE at < ?", (time.time() - _KEEP_ANSWERED_S,))
+        db.execute("DELETE FROM keypad_entries WHERE at < ? AND rowid NOT IN "
+                   "(SELECT max(rowid) FROM keypad_entries GROUP BY endpoint_id, locker)",
+                   (time.time() - _KEEP_ENTRIES_S,))
 
     def _close(self) -> None:
         if self._db is not None:
@@ -204,19 +223,8 @@ class Outbox:
         seqs: dict[tuple[str, str, str], int] = {}
 
         def work(db: sqlite3.Connection) -> list[LockerEvent]:
-            stored: list[LockerEvent] = []
-            for event in events:
-                key = (event.endpoint_id, event.locker, event.compartment or "")
-                value = seqs.get(key) or self._seq.get(key) or self._read_seq(db, key)
-                seqs[key] = value + 1
-                final = msgspec.structs.replace(event, seq=value + 1, event_id=uuid.uuid4().hex)
-                priority = 0 if isinstance(event, PRIORITY_EVENTS) else 1
-                db.execute("INSERT INTO outbox (priority, stream, message_id, payload) VALUES (?, ?, ?, ?)",
-                           (priority, EVENTS_STREAM, final.event_id, encode(final)))
-                stored.append(final)
-            db.executemany("INSERT INTO seq (endpoint_id, locker, compartment, value) VALUES (?, ?, ?, ?) "
-                           "ON CONFLICT DO UPDATE SET value = excluded.value",
-                           [(*key, value) for key, value in seqs.items()])
+            stored = [self._store(db, event, seqs) for event in events]
+            self._save_seqs(db, seqs)
             if alarms is not None:
                 endpoint_id, active = alarms
                 db.execute("DELETE FROM alarms WHERE endpoint_id = ?", (endpoint_id,))
@@ -227,6 +235,39 @@ class Outbox:
         stored = self._transaction(work)
         self._seq.update(seqs)
         return stored
+
+    def _append_entry(self, event: CodeEntered, entry: str) -> CodeEntered | None:
+        seqs: dict[tuple[str, str, str], int] = {}
+
+        def work(db: sqlite3.Connection) -> CodeEntered | None:
+            new = db.execute("INSERT OR IGNORE INTO keypad_entries VALUES (?, ?, ?, ?)",
+                             (event.endpoint_id, event.locker, entry, time.time())).rowcount
+            if not new:
+                return None
+            final = self._store(db, event, seqs)
+            self._save_seqs(db, seqs)
+            return final
+
+        stored = self._transaction(work)
+        self._seq.update(seqs)
+        return stored
+
+    def _store(self, db: sqlite3.Connection, event: E, seqs: dict[tuple[str, str, str], int]) -> E:
+        """Insert one event with the next seq of its (endpoint, locker, compartment) and a new event id."""
+        key = (event.endpoint_id, event.locker, event.compartment or "")
+        value = seqs.get(key) or self._seq.get(key) or self._read_seq(db, key)
+        seqs[key] = value + 1
+        final = msgspec.structs.replace(event, seq=value + 1, event_id=uuid.uuid4().hex)
+        priority = 0 if isinstance(event, PRIORITY_EVENTS) else 1
+        db.execute("INSERT INTO outbox (priority, stream, message_id, payload) VALUES (?, ?, ?, ?)",
+                   (priority, EVENTS_STREAM, final.event_id, encode(final)))
+        return final
+
+    @staticmethod
+    def _save_seqs(db: sqlite3.Connection, seqs: dict[tuple[str, str, str], int]) -> None:
+        db.executemany("INSERT INTO seq (endpoint_id, locker, compartment, value) VALUES (?, ?, ?, ?) "
+                       "ON CONFLICT DO UPDATE SET value = excluded.value",
+                       [(*key, value) for key, value in seqs.items()])
 
     def _read_seq(self, db: sqlite3.Connection, key: tuple[str, str, str]) -> int:
         row = db.execute("SELECT value FROM seq WHERE endpoint_id = ? AND locker = ? AND compartment = ?",

@@ -3,8 +3,9 @@
 A profile says how to find lockers and compartments (wildcard browse paths, node-id
 templates, arrays indexed by compartment), which node feeds each canonical
 ``CompartmentState`` field (with unit conversion and enum maps), whether to subscribe
-or poll, how each command is executed and confirmed, and which vendor events become
-alarms. ``profile_loader.load_profile`` reads and checks a file into these structs.
+or poll, how each command is executed and confirmed, which vendor events become
+alarms, and where the locker's keypad entries come from. ``profile_loader.load_profile``
+reads and checks a file into these structs.
 
 Templates are Python format strings over named variables (``"{site}/{cabinet}"``); the
 loader checks every name a template uses against what the context provides.
@@ -159,6 +160,29 @@ class EventAlarm(_Spec, frozen=True, kw_only=True):
     message: str = "{Message}"
 
 
+class KeypadVariable(NodeRef, frozen=True, kw_only=True):
+    """A String variable of the locker (``path`` from the locker node, or an ``id`` template over
+    the locker's variables) that shows what was typed. With ``clear_after_read`` the gateway
+    consumes each entry by writing "" to it, and the keypad then shows the next one."""
+
+    clear_after_read: bool = True
+
+
+class KeypadEvent(_Spec, frozen=True, kw_only=True):
+    """One OPC UA event of ``type`` (a browse name below BaseEventType) per entry, emitted by
+    the locker object; the code is its field ``code_field``."""
+
+    type: Annotated[str, msgspec.Meta(min_length=1)]
+    code_field: Annotated[str, msgspec.Meta(min_length=1)] = "Code"
+
+
+class Keypad(_Spec, frozen=True, kw_only=True):
+    """The locker's keypad: every entry becomes one ``CodeEntered``. Give ``variable`` or ``event``."""
+
+    variable: KeypadVariable | None = None
+    event: KeypadEvent | None = None
+
+
 class Profile(_Spec, frozen=True, kw_only=True):
     vendor: str
     namespace: str  # the vendor's namespace URI; its index is {ns} in node-id templates
@@ -169,6 +193,7 @@ class Profile(_Spec, frozen=True, kw_only=True):
     acquisition: Acquisition = Acquisition()
     commands: Commands = Commands()
     events: list[EventAlarm] = []
+    keypad: Keypad | None = None
 
     def base_of(self, ref: NodeRef) -> Base:
         if ref.base is not None:

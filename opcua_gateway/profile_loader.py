@@ -66,6 +66,7 @@ class _Checker:
         for name, source in p.fields.sources().items():
             self._field(("fields", name), name, source, compartment_vars)
         self._commands(compartment_vars | COMMAND_VARIABLES)
+        self._keypad(locker_vars | {"locker"})
         sources = p.fields.sources()
         for command in ("unlock", "set_setpoint"):
             spec = getattr(p.commands, command)
@@ -153,6 +154,22 @@ class _Checker:
                     self._template((*path, key, *sub), value, names)
             if spec.confirm is not None and isinstance(spec.confirm.equals, str):
                 self._template((*path, "confirm", "equals"), spec.confirm.equals, names)
+
+
+    def _keypad(self, names: set[str]) -> None:
+        keypad = self.profile.keypad
+        if keypad is None:
+            return
+        if (keypad.variable is None) == (keypad.event is None):
+            raise self.fail(("keypad",), "give exactly one of `variable` or `event`")
+        if keypad.variable is not None:
+            if keypad.variable.base == "compartment":
+                raise self.fail(("keypad", "variable", "base"),
+                                "a keypad belongs to its locker: leave `base` out or use base: locker")
+            self._node(("keypad", "variable"), keypad.variable, names)
+        elif keypad.event is not None and keypad.event.type in {spec.type for spec in self.profile.events}:
+            raise self.fail(("keypad", "event", "type"),
+                            f"{keypad.event.type} is already mapped to alarms in `events`")
 
 
 def _members(kind: type) -> list[Enum]:

@@ -8,6 +8,7 @@ templates are rendered from the variables the locate rules collected.
 from __future__ import annotations
 
 import fnmatch
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,11 +16,13 @@ from dataclasses import dataclass, field
 from asyncua import ua
 from asyncua.client.client import Client
 from asyncua.ua.object_ids import ObjectIds
+from asyncua.ua.uaerrors import UaStringParsingError
 
 from opcua_gateway.model import Binding
 from opcua_gateway.profile import Locate, NodeRef, Profile, split_path
 from opcua_gateway.transport import std_node
 
+log = logging.getLogger(__name__)
 
 class ResolveError(LookupError):
     """The address space does not have what the profile describes."""
@@ -47,10 +50,16 @@ class Topology:
     lockers: dict[str, Place] = field(default_factory=dict)
     compartments: dict[tuple[str, str], Place] = field(default_factory=dict)
     bindings: dict[ua.NodeId, list[Binding]] = field(default_factory=dict)
+    keypads: dict[ua.NodeId, str] = field(default_factory=dict)  # keypad variable -> its locker
+
+    def nodes(self) -> list[ua.NodeId]:
+        """Every variable to subscribe to or poll: field sources and keypads."""
+        return [*self.bindings, *self.keypads]
 
     def signature(self) -> frozenset[tuple[str, str, str, int | None, str]]:
         return frozenset((b.locker, b.compartment, b.field, b.index, node.to_string())
-                         for node, found in self.bindings.items() for b in found)
+                         for node, found in self.bindings.items() for b in found) | frozenset(
+            (locker, "", "keypad", None, node.to_string()) for node, locker in self.keypads.items())
 
 
 class Resolver:
@@ -79,7 +88,25 @@ class Resolver:
                 index = place.vars.get("index") if source.index else None
                 topo.bindings.setdefault(node, []).append(
                     Binding(locker_key, key, name, index if isinstance(index, int) else None))
+        await self._keypads(topo)
         return topo
+
+    async def _keypads(self, topo: Topology) -> None:
+        """Each locker's keypad variable; a locker without one is logged and has no keypad."""
+        keypad = self.profile.keypad
+        if keypad is None or keypad.variable is None:
+            return
+        ref = keypad.variable
+        for locker in topo.lockers.values():
+            try:
+                if ref.id is not None:
+                    node = ua.NodeId.from_string(_render(ref.id, locker.vars | {"locker": locker.key}))
+                else:
+                    node = await self._one(locker.locker_node, ref.path or "")
+            except (ResolveError, UaStringParsingError) as exc:
+                log.warning("locker %s has no keypad variable: %s", locker.key, exc)
+                continue
+            topo.keypads[node] = locker.key
 
     async def _compartments(self, locker: Place) -> list[Place]:
         locate = self.profile.compartments

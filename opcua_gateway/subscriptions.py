@@ -1,4 +1,5 @@
-"""OPC UA subscriptions for one session: data changes (queuesize=1) and vendor events.
+"""OPC UA subscriptions for one session: data changes (queuesize=1; keypad variables keep a
+queue, so no entry is skipped) and vendor events (alarms and keypad entries).
 
 The handler only enqueues (node id, Reading) pairs and events on the endpoint's feed;
 the endpoint's processor does the rest. asyncua's auto-reconnect restores the
@@ -21,20 +22,21 @@ from asyncua.ua.object_ids import ObjectIds
 from asyncua.ua.uaerrors import UaStatusCodeError
 
 from opcua_gateway.mapping import Reading
-from opcua_gateway.profile import EventAlarm, Profile
+from opcua_gateway.profile import EventAlarm, KeypadEvent, Profile
 from opcua_gateway.resolve import Resolver, Topology
 from opcua_gateway.transport import reading_of, std_node
 
 log = logging.getLogger(__name__)
 Item = tuple[ua.NodeId, Reading] | Event
 _EVENT_TYPE_DEPTH = 6
+_KEYPAD_QUEUE = 16
 
 
 @dataclass
 class Feed:
     queue: asyncio.Queue[Item] = field(default_factory=asyncio.Queue)
     subscription: Subscription | None = None
-    event_types: dict[Any, EventAlarm] = field(default_factory=dict)  # event type node id -> profile entry
+    event_types: dict[Any, EventAlarm | KeypadEvent] = field(default_factory=dict)  # type node id -> profile entry
 
 
 class _Handler:
@@ -54,28 +56,37 @@ class _Handler:
 async def subscribe(client: Client, profile: Profile, topology: Topology, feed: Feed) -> Subscription:
     interval = float(profile.acquisition.publishing_interval_ms)
     sub = await client.create_subscription(interval, _Handler(feed))
-    nodes = list(topology.bindings)
-    if nodes:
-        results = await sub.subscribe_data_change([client.get_node(n) for n in nodes], queuesize=1,
-                                                  sampling_interval=ua.Double(interval / 2))
-        for node, result in zip(nodes, results, strict=True):
-            if isinstance(result, ua.StatusCode):  # e.g. BadNodeIdUnknown: a profile/server mismatch
-                feed.queue.put_nowait((node, Reading.bad(result.name)))
+    await _data_changes(client, sub, list(topology.bindings), 1, interval, feed)
+    await _data_changes(client, sub, list(topology.keypads), _KEYPAD_QUEUE, interval, feed)
     resolver = Resolver(client, profile)
-    for spec in profile.events:
+    specs: list[EventAlarm | KeypadEvent] = list(profile.events)
+    if profile.keypad is not None and profile.keypad.event is not None:
+        specs.append(profile.keypad.event)
+    for spec in specs:
         event_type = await find_event_type(resolver, spec.type)
         if event_type is None:
-            log.warning("event type %s not found on the server; its alarms are not mapped", spec.type)
+            log.warning("event type %s not found on the server; its events are not mapped", spec.type)
             continue
         feed.event_types[event_type] = spec
         sources = ([place.node for place in topology.lockers.values() if place.node is not None]
-                   if spec.source == "locker" else [std_node(ObjectIds.Server)])
+                   if isinstance(spec, KeypadEvent) or spec.source == "locker" else [std_node(ObjectIds.Server)])
         for source in sources:
             try:
                 await sub.subscribe_events(source, event_type)
             except UaStatusCodeError as exc:  # e.g. the node emits no events: values still flow
                 log.warning("cannot subscribe to %s events of %s: %s", spec.type, source.to_string(), exc)
     return sub
+
+
+async def _data_changes(client: Client, sub: Subscription, nodes: list[ua.NodeId], queuesize: int,
+                        interval: float, feed: Feed) -> None:
+    if not nodes:
+        return
+    results = await sub.subscribe_data_change([client.get_node(n) for n in nodes], queuesize=queuesize,
+                                              sampling_interval=ua.Double(interval / 2))
+    for node, result in zip(nodes, results, strict=True):
+        if isinstance(result, ua.StatusCode):  # e.g. BadNodeIdUnknown: a profile/server mismatch
+            feed.queue.put_nowait((node, Reading.bad(result.name)))
 
 
 async def find_event_type(resolver: Resolver, name: str) -> ua.NodeId | None:

@@ -62,7 +62,7 @@ def reading_of(value: ua.DataValue) -> Reading:
     code = value.StatusCode if value.StatusCode is not None else ua.StatusCode()
     quality: Quality = "good" if code.is_good() else "uncertain" if code.is_uncertain() else "bad"
     raw = value.Value.Value if value.Value is not None else None
-    return Reading(raw, code.name, quality)
+    return Reading(raw, code.name, quality, value.SourceTimestamp or value.ServerTimestamp)
 
 
 class Transport:

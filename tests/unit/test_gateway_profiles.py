@@ -145,3 +145,53 @@ def test_a_broken_profile_stops_the_configuration_with_the_profile_file_named(tm
     with pytest.raises(ConfigError) as caught:
         load_config(write(tmp_path, text, "gateway.yaml"))
     assert caught.value.file == str(tmp_path / "custom.yaml")
+
+
+KEYPAD = "  variable: {path: Keypad/Entry, clear_after_read: true}"
+
+
+def test_each_bundled_profile_says_where_its_keypad_entries_come_from() -> None:
+    kylbox, frostlogik, nordlas = (load_profile(vendor).keypad for vendor in ("kylbox", "frostlogik", "nordlas"))
+    assert kylbox is not None and kylbox.variable is not None and kylbox.variable.path == "Keypad/Entry"
+    assert frostlogik is not None and frostlogik.variable is not None and frostlogik.variable.clear_after_read
+    assert nordlas is not None and nordlas.event is not None
+    assert (nordlas.event.type, nordlas.event.code_field) == ("NordlasKeypadEventType", "Code")
+
+
+def test_a_misspelt_keypad_key_is_an_error_naming_file_line_and_field(tmp_path: Path) -> None:
+    text = KYLBOX.replace(KEYPAD, "  variable: {path: Keypad/Entry, clear_after_reed: true}")
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_profile(path)
+    assert caught.value.file == str(path)
+    assert caught.value.field == "keypad.variable.clear_after_reed"
+    assert caught.value.line == line_of(text, "clear_after_reed")
+
+
+def test_a_keypad_with_both_a_variable_and_an_event_is_refused(tmp_path: Path) -> None:
+    text = KYLBOX.replace(KEYPAD, KEYPAD + "\n  event: {type: KylboxKeypadEventType}")
+    with pytest.raises(ConfigError) as caught:
+        load_profile(write(tmp_path, text))
+    assert caught.value.field == "keypad"
+    assert line_of(text, "keypad:") <= (caught.value.line or 0) <= line_of(text, "KylboxKeypadEventType")
+    assert "exactly one of `variable` or `event`" in caught.value.message
+
+
+def test_a_keypad_on_a_compartment_or_with_an_unknown_template_variable_is_refused(tmp_path: Path) -> None:
+    text = KYLBOX.replace(KEYPAD, "  variable: {path: Keypad/Entry, base: compartment}")
+    with pytest.raises(ConfigError) as caught:
+        load_profile(write(tmp_path, text))
+    assert caught.value.field == "keypad.variable.base"
+    text = KYLBOX.replace(KEYPAD, '  variable: {id: "ns={ns};s=Keypads/{door}"}')
+    with pytest.raises(ConfigError) as caught:
+        load_profile(write(tmp_path, text))
+    assert caught.value.field == "keypad.variable.id"
+    assert "door" in caught.value.message and "locker" in caught.value.message
+
+
+def test_a_keypad_event_without_a_type_is_refused(tmp_path: Path) -> None:
+    text = KYLBOX.replace(KEYPAD, '  event: {type: "", code_field: Code}')
+    with pytest.raises(ConfigError) as caught:
+        load_profile(write(tmp_path, text))
+    assert caught.value.field == "keypad.event.type"
+    assert caught.value.line == line_of(text, "event:")
