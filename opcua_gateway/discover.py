@@ -2,7 +2,8 @@
 
 The draft guesses what it can (repeated objects with the same variables are the
 compartments, their parents the lockers; field names by keywords; methods found on
-them) and marks every guess with TODO for the human who finishes the profile. The
+them; a keypad from a String variable of the locker or an event type named "keypad")
+and marks every guess with TODO for the human who finishes the profile. The
 address space it saw is listed at the end as comments.
 """
 
@@ -68,9 +69,21 @@ async def draft_profile(url: str, *, depth: int = 7, username: str | None = None
         namespaces = await client.get_namespace_array()
         root = Seen("Objects", "Objects", std_node(ObjectIds.ObjectsFolder), ua.NodeClass.Object)
         await _browse(client, [root], depth)
+        keypad_events = await _keypad_event_types(client)
     finally:
         await client.disconnect()
-    return render(url, namespaces, root)
+    return render(url, namespaces, root, keypad_events)
+
+
+async def _keypad_event_types(client: Client) -> dict[str, list[str]]:
+    """Vendor event types right below BaseEventType whose name says keypad, with their fields."""
+    found: dict[str, list[str]] = {}
+    base = client.get_node(std_node(ObjectIds.BaseEventType))
+    for child in await base.get_children(refs=ObjectIds.HasSubtype):
+        name = (await child.read_browse_name()).Name or ""
+        if child.nodeid.NamespaceIndex > 0 and "keypad" in name.lower():
+            found[name] = [(await p.read_browse_name()).Name or "" for p in await child.get_properties()]
+    return found
 
 
 async def _browse(client: Client, level: list[Seen], depth: int) -> None:
@@ -160,7 +173,22 @@ def _field_lines(variables: list[Seen], indexed: bool) -> list[str]:
     return lines
 
 
-def render(url: str, namespaces: list[str], root: Seen) -> str:
+def _keypad_lines(root: Seen, locker_path: str, events: dict[str, list[str]]) -> list[str]:
+    below = [s for s in _all(root) if s.node_class == ua.NodeClass.Variable and s.data_type == "String"
+             and s.path.startswith(locker_path + "/") and "keypad" in s.path[len(locker_path):].lower()]
+    if below:
+        path = below[0].path[len(locker_path) + 1:]
+        return ["keypad:", f"  variable: {{path: {path}, clear_after_read: true}}   "
+                           "# TODO check: does writing \"\" consume an entry?", ""]
+    if events:
+        name, fields = next(iter(events.items()))
+        code = next((f for f in fields if "code" in f.lower()), "TODO")
+        return ["keypad:", f"  event: {{type: {name}, code_field: {code}}}   # TODO check; fields: {', '.join(fields)}",
+                ""]
+    return ["# keypad: none found (keypad: {variable: {path: ...}} or {event: {type: ..., code_field: ...}})", ""]
+
+
+def render(url: str, namespaces: list[str], root: Seen, keypad_events: dict[str, list[str]] | None = None) -> str:
     compartments = _compartments(root)
     first = compartments[0] if compartments else next((s for s in _all(root) if s.node.NamespaceIndex > 0), root)
     index = first.node.NamespaceIndex
@@ -175,6 +203,7 @@ def render(url: str, namespaces: list[str], root: Seen) -> str:
                 "compartments:", f"  browse: {_pattern([c.name for c in compartments])}   # TODO check",
                 "  key: \"{name}\"   # TODO: name_pattern with a named group for a shorter key", ""]
         sample = compartments[0]
+        locker_path = sample.path.rsplit("/", 1)[0]
     else:
         arrays = [s for s in _all(root) if s.node_class == ua.NodeClass.Variable and s.array]
         holder = _parent(root, arrays[0]) if arrays else root
@@ -183,6 +212,7 @@ def render(url: str, namespaces: list[str], root: Seen) -> str:
                 "compartments:", f"  array: {arrays[0].name if arrays else 'TODO'}   # TODO check",
                 "  key: \"{number}\"", ""]
         sample = holder
+        locker_path = holder.path
     out += ["fields:", *_field_lines(sample.variables(), indexed), "",
             "acquisition:", "  mode: subscribe   # TODO: poll (with poll_interval_s) if subscriptions do not work",
             "  publishing_interval_ms: 250", "", "commands:"]
@@ -191,7 +221,8 @@ def render(url: str, namespaces: list[str], root: Seen) -> str:
     guess = next((m.name for m in methods if any(k in m.name.lower() for k in ("unlock", "open", "release"))),
                  "TODO")
     out += ["  unlock:", f"    call: {{method: {guess}}}   # TODO check; methods found: " + listed,
-            "    confirm: {field: door_open, equals: true}", "", "# Address space seen:"]
+            "    confirm: {field: door_open, equals: true}", "",
+            *_keypad_lines(root, locker_path, keypad_events or {}), "# Address space seen:"]
     out += [f"#   {s.path}  {s.node_class.name} {s.data_type} {_short(s.value)} ({s.node.to_string()})".rstrip()
             for s in _all(root) if s is not root]
     return "\n".join(out) + "\n"
