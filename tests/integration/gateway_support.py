@@ -11,6 +11,7 @@ import socket
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -195,6 +196,31 @@ class KylboxServer(TestServer):
         locker, n = self._objects[parent]
         await self.set(locker, n, "Setpoint", float(value.Value))
         return []
+
+
+class KylboxKeypadServer(KylboxServer):
+    """The Kylbox test server with ``Keypad/Entry`` (String, writable) below each locker; a test
+    shows an entry with the source timestamp it chooses, e.g. the same entry again."""
+
+    async def build(self, server: Server) -> None:
+        await super().build(server)
+        for locker in self.lockers:
+            path = [f"{self.idx}:{name}" for name in ("Kylbox", "Lockers", locker)]
+            keypad = await (await server.nodes.objects.get_child(path)).add_object(self.idx, "Keypad")
+            entry = await keypad.add_variable(self.idx, "Entry", "", varianttype=ua.VariantType.String)
+            await entry.set_writable()
+            self.nodes[(locker, 0, "Entry")] = entry.nodeid
+
+    async def show(self, locker: str, code: str, typed_at: datetime) -> None:
+        assert self.server is not None
+        stamp = ua.DateTime.combine(typed_at.date(), typed_at.timetz())
+        await self.server.write_attribute_value(self.nodes[(locker, 0, "Entry")], ua.DataValue(
+            ua.Variant(code, ua.VariantType.String), SourceTimestamp=stamp, ServerTimestamp=stamp))
+
+    async def entry(self, locker: str) -> str:
+        assert self.server is not None
+        value: str = await self.server.get_node(self.nodes[(locker, 0, "Entry")]).read_value()
+        return value
 
 
 class FrostlogikServer(TestServer):
