@@ -80,6 +80,9 @@ class Plugin:
     depends_on: Mapping[str, str] = field(default_factory=dict)
     piccolo_app: str | None = None
     query: type | None = None
+    # Query fields across the federation's members (federation admins): no municipality is chosen,
+    # so they are not behind the enablement guard and check access and enablement themselves.
+    federation_query: type | None = None
     mutation: type | None = None
     subscription: type | None = None
     types: tuple[type, ...] = ()

@@ -70,6 +70,8 @@ def plugin_roots(registry: PluginRegistry) -> tuple[list[type], list[type], list
     for p in registry:
         if p.query:
             queries.append(guarded(p.query, p.id))
+        if p.federation_query:
+            queries.append(p.federation_query)
         if p.mutation:
             mutations.append(guarded(p.mutation, p.id, as_data=True))
         if p.subscription:

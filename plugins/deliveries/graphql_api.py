@@ -169,6 +169,9 @@ class DeliveriesQuery:
             raise api.ValidationFailed.on("months", "Ask for 1 to 24 months.")
         return await _savings(api.database(info), tenant, months)
 
+
+@strawberry.type
+class DeliveriesFederationQuery:
     @api.field(description="Federation admins: deliveries through lockers and staff hours saved per member and month.")
     async def federation_delivery_savings(self, info: api.Info, months: list[date]) -> list[DeliverySavings]:
         p = info.context.principal

@@ -4,7 +4,12 @@ from plugins.contract import ConsumerSpec, Name, Plugin
 from plugins.deliveries import lifecycle, timers
 from plugins.deliveries.access import SCOPES
 from plugins.deliveries.config import PLUGIN_ID, DeliveriesConfig
-from plugins.deliveries.graphql_api import DeliveriesMutation, DeliveriesQuery, DeliveriesSubscription
+from plugins.deliveries.graphql_api import (
+    DeliveriesFederationQuery,
+    DeliveriesMutation,
+    DeliveriesQuery,
+    DeliveriesSubscription,
+)
 from plugins.deliveries.graphql_types import TYPES
 from plugins.lockers.hooks import HOOK
 
@@ -20,6 +25,7 @@ PLUGIN = Plugin(
     depends_on={"lockers": ">=1.0,<2"},
     piccolo_app="plugins.deliveries.piccolo_app",
     query=DeliveriesQuery,
+    federation_query=DeliveriesFederationQuery,
     mutation=DeliveriesMutation,
     subscription=DeliveriesSubscription,
     types=TYPES,
