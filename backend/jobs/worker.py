@@ -54,8 +54,9 @@ def build_worker(settings: Settings, threads: int = 4) -> dramatiq.Worker:
 
 
 def run_worker(settings: Settings, threads: int = 4) -> None:
-    # INFO, so that e-mail and SMS logged instead of sent (no provider configured) show in the demo.
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # The kernel's INFO too, so that e-mail and SMS logged instead of sent (no provider) show in the demo.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("backend").setLevel(logging.INFO)
     worker = build_worker(settings, threads)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
