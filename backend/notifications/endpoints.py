@@ -8,6 +8,7 @@ Every change is audited, never with the secret.
 from __future__ import annotations
 
 import ipaddress
+import socket
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID, uuid4
@@ -65,9 +66,12 @@ def _is_local(host: str) -> bool:
     if name in LOCAL_NAMES or name.endswith((".localhost", ".local", ".internal")):
         return True
     try:
-        address = ipaddress.ip_address(name)
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(name)
     except ValueError:
-        return False  # a DNS name; see the ADR on names that resolve to private addresses
+        try:  # the legacy IPv4 spellings resolvers still accept: 2130706433, 0x7f000001, 127.1
+            address = ipaddress.IPv4Address(socket.inet_aton(name))
+        except OSError:
+            return False  # a DNS name; see the ADR on names that resolve to private addresses
     return not address.is_global
 
 

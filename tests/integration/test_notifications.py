@@ -446,7 +446,8 @@ async def test_a_municipality_never_sees_or_sends_another_ones_notifications_or_
     "url",
     ["http://hooks.example.com/x", "https://127.0.0.1/x", "https://10.1.2.3/x", "https://localhost:8443/x",
      "https://[::1]/x", "https://169.254.169.254/latest", "ftp://hooks.example.com/x", "https://u:p@hooks.example.com/",
-     "hooks.example.com/x", "https://hooks.example.com/x#frag", "https://hooks.example.com:99999/"],
+     "hooks.example.com/x", "https://hooks.example.com/x#frag", "https://hooks.example.com:99999/",
+     "https://2130706433/x", "https://0x7f000001/x", "https://127.1/x", "https://metadata.internal/x"],
 )
 def test_production_refuses_webhook_urls_that_are_not_public_https(url: str) -> None:
     with pytest.raises(ValidationFailed) as refused:
