@@ -29,7 +29,7 @@ from uuid import UUID
 from redis.asyncio import Redis
 
 from backend import plugin_api as api
-from opcua_gateway.contracts import CodeEntered, StateChanged, Telemetry
+from opcua_gateway.contracts import CodeEntered, Opened, StateChanged, Telemetry
 from plugins.deliveries import codes, coldchain, config, notices, service
 from plugins.deliveries.config import DeliveriesConfig
 from plugins.deliveries.domain import GOODS_INSIDE, Status
@@ -47,7 +47,9 @@ LOCKER = Actor.system("locker")
 
 ACTIVE_AT = """
 SELECT d.*, EXISTS (SELECT 1 FROM deliveries_code k WHERE k.tenant_id = d.tenant_id AND k.delivery_id = d.id
-                    AND k.purpose = 'dropoff' AND k.used_at IS NOT NULL) AS dropoff_used
+                    AND k.purpose = 'dropoff' AND k.used_at IS NOT NULL) AS dropoff_used,
+       EXISTS (SELECT 1 FROM deliveries_code k WHERE k.tenant_id = d.tenant_id AND k.delivery_id = d.id
+                    AND k.purpose IN ('pickup', 'return') AND k.used_at IS NOT NULL) AS taker_code_used
 FROM deliveries_delivery d
 WHERE d.tenant_id = $1 AND d.compartment_id = ANY($2::uuid[])
   AND d.status IN ('reserved', 'dropped_off', 'pickup_code_sent', 'expired')
@@ -94,7 +96,7 @@ async def on_locker_events(scope: api.Scope, events: Sequence[PlacedEvent], now:
     typed = [p for p in events if isinstance(p.event, CodeEntered) and p.locker_id is not None]
     by_compartment: dict[UUID, list[PlacedEvent]] = defaultdict(list)
     for p in events:
-        if p.compartment_id is not None and isinstance(p.event, StateChanged | Telemetry):
+        if p.compartment_id is not None and isinstance(p.event, StateChanged | Telemetry | Opened):
             by_compartment[p.compartment_id].append(p)
     if not typed and not by_compartment:
         return []
@@ -195,19 +197,23 @@ async def _compartment(
             if inside is not None and event.temperature_c is not None:
                 inside.update(await _sample(scope, inside, event.temperature_c, event.at, settings, effects))
             continue
-        assert isinstance(event, StateChanged)
-        state = event.state
-        if inside is not None and state.door_open is True and inside["opened_after_dropoff_at"] is None:
+        opening = isinstance(event, Opened) or (isinstance(event, StateChanged) and event.state.door_open is True)
+        if inside is not None and opening and inside["opened_after_dropoff_at"] is None:
             inside.update(await _set(scope, inside, opened_after_dropoff_at=event.at))
             continue
-        if state.door_open is not False:
+        if not isinstance(event, StateChanged) or event.state.door_open is not False:
             continue
+        state = event.state
         if state.occupied is True and inside is None:
             waiting = [d for d in deliveries if d["status"] == Status.RESERVED.value and d["dropoff_used"]]
             if waiting:
                 new = await _dropped_off(scope, waiting[0], event.at, settings, effects)
                 deliveries[deliveries.index(waiting[0])] = new
-        elif state.occupied is False and inside is not None and inside["opened_after_dropoff_at"] is not None:
+        elif (
+            state.occupied is False
+            and inside is not None
+            and (inside["opened_after_dropoff_at"] is not None or inside["taker_code_used"])
+        ):  # an opening seen, or a pickup/return code opened it (a quick open-close may show only the end)
             done = await _taken_out(scope, inside, event.at, effects)
             deliveries[deliveries.index(inside)] = done
 
@@ -347,7 +353,8 @@ async def sweep(scope: api.Scope, now: datetime) -> Effects:
     conn, tenant = scope.connection, scope.tenant
     grace = timedelta(minutes=settings.dropoff_grace_minutes)
     for row in await conn.fetch(
-        """SELECT * FROM deliveries_delivery WHERE tenant_id = $1 AND status = 'reserved' AND window_end + $2::interval <= $3::timestamptz
+        """SELECT * FROM deliveries_delivery WHERE tenant_id = $1 AND status = 'reserved'
+             AND window_end + $2::interval <= $3::timestamptz
            ORDER BY window_end LIMIT $4 FOR UPDATE SKIP LOCKED""",
         tenant,
         grace,
