@@ -4,6 +4,7 @@ staff see every delivery of their municipality; federation admins see savings pe
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncGenerator
 from datetime import date, datetime
@@ -121,7 +122,7 @@ class DeliveriesQuery:
         description="The order to visit the sites of a day's deliveries (window starting that day), from a depot."
     )
     async def delivery_route(self, info: api.Info, day: date, depot: DepotInput) -> RoutePlan:
-        from plugins.deliveries import routing  # OR-Tools loads only when a route is planned
+        import plugins.deliveries.routing as routing  # OR-Tools loads only when a route is planned
 
         tenant, own = _reader(info)
         try:
@@ -135,7 +136,7 @@ class DeliveriesQuery:
             routing.Stop(str(s["id"]), routing.Point(s["latitude"], s["longitude"]), parcels=s["parcels"])
             for s in placed
         ]
-        plan = routing.plan_route(start, stops)
+        plan = await asyncio.to_thread(routing.plan_route, start, stops)  # OR-Tools releases the GIL
         by_id = {str(s["id"]): s for s in placed}
         return RoutePlan(
             day=day,

@@ -75,7 +75,7 @@ async def day_stops(scope: api.Scope, integrator: UUID | None, day: date) -> lis
                FROM deliveries_delivery d JOIN lockers_site s ON s.tenant_id = d.tenant_id AND s.id = d.site_id
                WHERE d.tenant_id = $1 AND ($2::uuid IS NULL OR d.integrator_id = $2) AND d.status = 'reserved'
                  AND d.window_start >= $3 AND d.window_start < $4
-               GROUP BY s.id ORDER BY s.name""",
+               GROUP BY s.tenant_id, s.id ORDER BY s.name""",
             scope.tenant,
             integrator,
             start,

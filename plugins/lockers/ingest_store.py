@@ -26,8 +26,8 @@ from opcua_gateway.contracts import (
     TemperatureClass,
 )
 from plugins.lockers import alarms, domain, ingest_records, live
-from plugins.lockers.hooks import AfterCommit, PlacedEvent
 from plugins.lockers.config import LockersConfig
+from plugins.lockers.hooks import AfterCommit, PlacedEvent
 
 LOCK_LOCKERS = """
 SELECT l.id, l.endpoint_id, l.vendor_locker_id, l.health_seq FROM lockers_locker l

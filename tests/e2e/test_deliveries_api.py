@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 from opcua_gateway import contracts
 from opcua_gateway.contracts import CodeEntered, CompartmentState, SizeClass, StateChanged, TemperatureClass
 from tests.conftest import GraphQLClient, Server, World, login
-from tests.e2e.test_lockers_api import data, eventually, register
+from tests.e2e.test_lockers_api import LOCKER, SITE, data, eventually, register
 from tests.integration.test_lockers_ingest import push
 
 ENABLE = """mutation($config: JSON) { enablePlugin(pluginId: "deliveries", config: $config) {
@@ -269,21 +269,46 @@ async def test_a_delivery_is_dropped_off_from_gateway_events_and_its_integrator_
     assert denied["errors"][0]["extensions"]["code"] == "PERMISSION_DENIED"  # type: ignore[index]
 
 
-async def test_the_route_of_a_day_visits_each_site_once_in_a_short_order(server: Server, world: World) -> None:
+async def test_the_route_of_a_day_visits_each_site_once_in_the_shortest_order(server: Server, world: World) -> None:
     s = await setup(server, world.a.admin_email)
+    depot = {"latitude": 58.5035, "longitude": 13.1577}  # Lidköping
+    places = {"Skara": (58.3862, 13.4383), "Götene": (58.5280, 13.4939), "Vara": (58.2617, 12.9560)}
     tomorrow = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0) + timedelta(days=1)
-    answer = await book(
-        s.integrator, s.site_id, windowStart=tomorrow.isoformat(), windowEnd=(tomorrow + timedelta(hours=2)).isoformat()
-    )
-    assert answer["__typename"] == "DeliveryCreated"
-    plan = data(
-        await s.integrator(
-            ROUTE, {"day": tomorrow.date().isoformat(), "depot": {"latitude": 58.5035, "longitude": 13.1577}}
-        ),
-        "deliveryRoute",
-    )
-    assert [v["parcels"] for v in plan["visits"]] == [1] and plan["visits"][0]["order"] == 1
-    assert plan["totalKm"] > 0 and plan["unplacedSiteIds"] == []
+    window = {"windowStart": tomorrow.isoformat(), "windowEnd": (tomorrow + timedelta(hours=2)).isoformat()}
+    sites = {"origin": s.site_id}
+    for name, (lat, lon) in places.items():
+        site = data(
+            await s.admin(
+                SITE, {"input": {"name": f"{name} {uuid.uuid4().hex[:4]}", "latitude": lat, "longitude": lon}}
+            ),
+            "registerSite",
+        )
+        locker = data(
+            await s.admin(
+                LOCKER,
+                {
+                    "input": {
+                        "siteId": site["id"],
+                        "endpointId": s.endpoint_id,
+                        "vendorLockerId": f"R-{uuid.uuid4().hex[:6]}",
+                        "name": name,
+                        "compartments": [{"key": "1", "temperatureClass": "CHILLED", "sizeClass": "M"}],
+                    }
+                },
+            ),
+            "registerLocker",
+        )
+        assert locker["__typename"] == "LockerRegistered", locker
+        sites[name] = site["id"]
+    for site_id in sites.values():
+        assert (await book(s.integrator, site_id, **window))["__typename"] == "DeliveryCreated"
+    await book(s.other, sites["Skara"], **window)  # another integrator's: not on this route
+    plan = data(await s.integrator(ROUTE, {"day": tomorrow.date().isoformat(), "depot": depot}), "deliveryRoute")
+    visits = plan["visits"]
+    assert sorted(v["siteName"].split(" ")[0] for v in visits) == sorted(["Vårdcentralen", *places])
+    assert [v["order"] for v in visits] == [1, 2, 3, 4] and all(v["parcels"] == 1 for v in visits)
+    assert plan["method"] == "exact" and plan["optimal"] is True and plan["unplacedSiteIds"] == []
+    assert visits[-1]["cumulativeKm"] < plan["totalKm"]  # and back to the depot
     bad = await s.integrator(ROUTE, {"day": tomorrow.date().isoformat(), "depot": {"latitude": 123, "longitude": 0}})
     assert bad["errors"][0]["extensions"]["code"] == "VALIDATION_FAILED"  # type: ignore[index]
 
