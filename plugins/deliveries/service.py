@@ -125,16 +125,21 @@ async def create(
             cold_limit(new.temperature_class),
         )
 
-    held = await reservation.hold(
-        scope,
-        site_id=site_id,
-        temperature_class=new.temperature_class,
-        size=new.size_class,
-        start=new.window_start,
-        until=until,
-        now=now,
-        store=store,
-    )
+    try:
+        held = await reservation.hold(
+            scope,
+            site_id=site_id,
+            temperature_class=new.temperature_class,
+            size=new.size_class,
+            start=new.window_start,
+            until=until,
+            now=now,
+            store=store,
+        )
+    except asyncpg.UniqueViolationError:  # the same reference booked at this very moment by another request
+        raise api.Conflict(
+            f"You already have a delivery with the reference '{new.reference.strip()}'. Use a new reference."
+        ) from None
     await _transition_row(scope, delivery_id, None, Status.RESERVED, now, actor, f"compartment {held.compartment_id}")
     dropoff = await codes.issue(
         scope,

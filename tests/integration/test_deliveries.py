@@ -578,3 +578,17 @@ async def test_tenants_never_see_each_others_deliveries(db: Database, world: Wor
         assert await scope.connection.fetchval("SELECT count(*) FROM deliveries_code") == 0
         with pytest.raises(api.NotFound):
             await service.load(scope, created.row["id"])
+
+
+async def test_the_same_reference_sent_twice_at_once_books_once(db: Database, world: World) -> None:
+    site = await install(db, world.a.id)
+    booking = new(site, reference="ORD-TWICE")
+
+    async def attempt() -> str:
+        try:
+            await create(db, site, booking)
+        except api.Conflict:
+            return "conflict"
+        return "ok"
+
+    assert sorted(await asyncio.gather(*(attempt() for _ in range(8)))) == ["conflict"] * 7 + ["ok"]
