@@ -265,7 +265,10 @@ async def _dropped_off(
         at=at,
         actor=Actor.system("samverka"),
         effects=effects,
-        detail="pickup code sent by SMS" if moved["recipient_phone"] else "pickup code sent by e-mail",
+        detail="pickup code sent by "
+        + " and ".join(
+            name for name, given in (("SMS", moved["recipient_phone"]), ("e-mail", moved["recipient_email"])) if given
+        ),
     )
     return {**dict(sent), "dropoff_used": True}
 

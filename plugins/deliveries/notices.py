@@ -21,25 +21,26 @@ def _local(at: datetime) -> str:
 
 
 async def _to_recipient(scope: api.Scope, row: Any, topic: str, subject: str, body: str, effects: Effects) -> None:
-    channel: Literal["email", "sms"]
-    if row["recipient_phone"]:
-        channel, to = "sms", row["recipient_phone"]
-    elif row["recipient_email"]:
-        channel, to = "email", row["recipient_email"]
-    else:  # erased or never given: nobody to tell
-        return
-    effects.notified(
-        await api.notify(
-            scope,
-            channel=channel,
-            to=to,
-            subject=subject,
-            body=body,
-            topic=topic,
-            subject_kind=SUBJECT_KIND,
-            subject_id=row["id"],
+    """By SMS and by e-mail, as far as the recipient gave them (erased details: nobody to tell)."""
+    channels: list[tuple[Literal["email", "sms"], str | None]] = [
+        ("sms", row["recipient_phone"]),
+        ("email", row["recipient_email"]),
+    ]
+    for channel, to in channels:
+        if not to:
+            continue
+        effects.notified(
+            await api.notify(
+                scope,
+                channel=channel,
+                to=to,
+                subject=subject,
+                body=body,
+                topic=topic,
+                subject_kind=SUBJECT_KIND,
+                subject_id=row["id"],
+            )
         )
-    )
 
 
 async def pickup_code(scope: api.Scope, row: Any, place: str, code: str, effects: Effects) -> None:
