@@ -260,7 +260,9 @@ async def test_a_revoked_token_stops_hearing_its_live_subscription_at_once(
             while True:
                 message = await receive(ws, QUIET_S)
                 if message["type"] == "next" and message["payload"].get("data"):
-                    heard.append(message["payload"]["data"]["auditLogAdded"]["action"])
+                    action = message["payload"]["data"]["auditLogAdded"]["action"]
+                    if action != BACKGROUND:  # the admin's own sign-in, written by a job before the revocation
+                        heard.append(action)
         except (TimeoutError, ConnectionClosed):
             pass
     assert heard == [], f"a revoked token still heard {heard}"
