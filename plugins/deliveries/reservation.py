@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -51,6 +52,16 @@ WHERE s.tenant_id = $1 AND l.site_id = $2 AND c.temperature_class = $3
 ORDER BY array_position({SIZES}, c.size_class::text), s.last_reserved_at NULLS FIRST, s.reservations, s.compartment_id
 LIMIT 1
 FOR UPDATE OF s SKIP LOCKED
+"""
+
+# Fitting compartments whose slot another booking has locked right now: its window may not overlap
+# ours, so these are tried without the slot lock; the exclusion constraint waits only for a booking
+# in progress whose hold really overlaps, and refuses only if that one commits.
+BUSY = CANDIDATE.replace("LIMIT 1\nFOR UPDATE OF s SKIP LOCKED", "LIMIT 20")
+BUMP = """
+UPDATE deliveries_slot SET reservations = reservations + 1, last_reserved_at = $3
+WHERE tenant_id = $1 AND compartment_id = (
+  SELECT compartment_id FROM deliveries_slot WHERE tenant_id = $1 AND compartment_id = $2 FOR UPDATE SKIP LOCKED)
 """
 
 OFFER = f"""
@@ -107,32 +118,34 @@ async def hold(
     the delivery with the new compartment and hold range). Raises Conflict when none is free."""
     conn = scope.connection
     await conn.execute(ADD_SLOTS, scope.tenant, site_id, temperature_class.value)
+    args = (scope.tenant, site_id, temperature_class.value, SIZE_RANK[size], start, until, moving)
     lost: list[UUID] = []
     for _ in range(RACE_RETRIES):
-        row = await conn.fetchrow(
-            CANDIDATE, scope.tenant, site_id, temperature_class.value, SIZE_RANK[size], start, until, moving, lost
-        )
+        row = await conn.fetchrow(CANDIDATE, *args, lost)
         if row is None:
             break
-        held = Held(row["compartment_id"], row["locker_id"], SizeClass(row["size_class"]))
-        try:
-            async with conn.transaction():  # a savepoint: losing a race must not abort the caller
-                await store(held)
-        except asyncpg.ExclusionViolationError:
-            lost.append(held.compartment_id)
-            continue
-        await conn.execute(
-            """UPDATE deliveries_slot SET reservations = reservations + 1, last_reserved_at = $3
-               WHERE tenant_id = $1 AND compartment_id = $2""",
-            scope.tenant,
-            held.compartment_id,
-            now,
-        )
-        return held
+        if held := await _try(conn, row, store, lost):
+            await conn.execute(BUMP, scope.tenant, held.compartment_id, now)
+            return held
+    for row in await conn.fetch(BUSY, *args, lost):
+        if held := await _try(conn, row, store, lost):
+            await conn.execute(BUMP, scope.tenant, held.compartment_id, now)  # skipped while another holds it
+            return held
     raise api.Conflict(
         f"No {temperature_class.value} compartment of size {size.value} or larger is free at this site for the "
         "whole window. Choose another window or site."
     )
+
+
+async def _try(conn: Any, row: Any, store: Store, lost: list[UUID]) -> Held | None:
+    held = Held(row["compartment_id"], row["locker_id"], SizeClass(row["size_class"]))
+    try:
+        async with conn.transaction():  # a savepoint: losing a race must not abort the caller
+            await store(held)
+    except asyncpg.ExclusionViolationError:
+        lost.append(held.compartment_id)
+        return None
+    return held
 
 
 FREE_HOLD = """

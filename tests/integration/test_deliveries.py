@@ -592,3 +592,21 @@ async def test_the_same_reference_sent_twice_at_once_books_once(db: Database, wo
         return "ok"
 
     assert sorted(await asyncio.gather(*(attempt() for _ in range(8)))) == ["conflict"] * 7 + ["ok"]
+
+
+async def test_a_booking_in_progress_does_not_hide_its_compartment_from_other_windows(
+    db: Database, world: World, owner: asyncpg.Connection
+) -> None:
+    site = await install(db, world.a.id, {"1": (TemperatureClass.CHILLED, SizeClass.M)})
+    await create(db, site, new(site))  # the slot row exists now
+    async with owner.transaction():  # another booking of the compartment is in progress: it holds the slot
+        await owner.execute("SELECT set_config('app.tenant_id', $1, true)", str(site.tenant))
+        locked = await owner.fetchval(
+            "SELECT count(*) FROM (SELECT 1 FROM deliveries_slot WHERE compartment_id = $1 FOR UPDATE) AS s",
+            site.compartments["1"],
+        )
+        assert locked == 1
+        later = await create(db, site, new(site, start=utcnow() + timedelta(days=8)))  # overlaps nothing
+        assert later.row["compartment_id"] == site.compartments["1"]
+        with pytest.raises(api.Conflict):  # the same window as the first: really taken
+            await create(db, site, new(site))
