@@ -83,6 +83,7 @@ class Plugin:
     # Query fields across the federation's members (federation admins): no municipality is chosen,
     # so they are not behind the enablement guard and check access and enablement themselves.
     federation_query: type | None = None
+    federation_mutation: type | None = None  # the same for mutations (e.g. vendors, who act for no municipality)
     mutation: type | None = None
     subscription: type | None = None
     types: tuple[type, ...] = ()

@@ -26,6 +26,7 @@ class Scope:
 
     tenant_id: UUID | None
     connection: Any
+    federation_id: UUID | None = None
     after_commit: list[AfterCommit] = field(default_factory=list)
     audit_hooks: tuple[Callable[[Any], Awaitable[None]], ...] = ()
 
@@ -78,14 +79,30 @@ class Database:
             yield scope
 
     @asynccontextmanager
-    async def _transaction(self, *, tenant: str, user: str = "") -> AsyncIterator[Scope]:
+    async def federation(self, federation_id: UUID, *, vendor_id: UUID | None = None) -> AsyncIterator[Scope]:
+        """A transaction on one federation's shared data (tables led by ``federation_id`` with the
+        ``federation_isolation`` policy); tenant tables read as empty. ``vendor_id`` is the vendor
+        organisation the caller acts for, which policies may use (e.g. a vendor's own sealed bids)."""
+        async with self._transaction(
+            tenant="", federation=str(federation_id), vendor=str(vendor_id) if vendor_id else ""
+        ) as scope:
+            scope.federation_id = federation_id
+            yield scope
+
+    @asynccontextmanager
+    async def _transaction(
+        self, *, tenant: str, user: str = "", federation: str = "", vendor: str = ""
+    ) -> AsyncIterator[Scope]:
         transaction = self.engine.transaction(allow_nested=False)
         async with transaction:
             connection = transaction.connection
             await connection.execute(
-                "SELECT set_config('app.tenant_id', $1, true), set_config('app.user_id', $2, true)",
+                """SELECT set_config('app.tenant_id', $1, true), set_config('app.user_id', $2, true),
+                          set_config('app.federation_id', $3, true), set_config('app.vendor_id', $4, true)""",
                 tenant,
                 user,
+                federation,
+                vendor,
             )
             scope = Scope(tenant_id=None, connection=connection, audit_hooks=self.audit_hooks)
             yield scope

@@ -72,6 +72,8 @@ def plugin_roots(registry: PluginRegistry) -> tuple[list[type], list[type], list
             queries.append(guarded(p.query, p.id))
         if p.federation_query:
             queries.append(p.federation_query)
+        if p.federation_mutation:
+            mutations.append(p.federation_mutation)
         if p.mutation:
             mutations.append(guarded(p.mutation, p.id, as_data=True))
         if p.subscription:
