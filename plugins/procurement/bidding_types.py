@@ -10,8 +10,10 @@ from uuid import UUID
 import strawberry
 from strawberry.scalars import JSON
 
+import plugins.procurement.setup_types  # noqa: F401  # registers the canonical enums (ProcurementStatus, ...)
 from plugins.procurement import evaluation
 from plugins.procurement.bids import BidRecord
+from plugins.procurement.setup_checks import EvaluationModel, ProcurementStatus, QualityMethod
 from plugins.procurement.vendors import VendorRecord
 
 
@@ -156,9 +158,9 @@ class BidEvaluation:
 @strawberry.type(description="The evaluation of a procurement's bids (the buyer, after the tender deadline).")
 class ProcurementEvaluation:
     procurement_id: strawberry.ID
-    status: str
-    evaluation_model: str
-    quality_method: str
+    status: ProcurementStatus
+    evaluation_model: EvaluationModel
+    quality_method: QualityMethod
     tender_deadline: datetime | None
     evaluated_at: datetime | None = strawberry.field(description="None until mutation evaluateProcurement has run.")
     results: list[BidEvaluation] = strawberry.field(description="By lot, then rank; bids not qualified last.")
@@ -167,9 +169,9 @@ class ProcurementEvaluation:
     def of(cls, e: evaluation.Evaluation) -> ProcurementEvaluation:
         return cls(
             procurement_id=_id(e.procurement_id),
-            status=e.status,
-            evaluation_model=e.evaluation_model,
-            quality_method=e.quality_method,
+            status=ProcurementStatus(e.status),
+            evaluation_model=EvaluationModel(e.evaluation_model),
+            quality_method=QualityMethod(e.quality_method),
             tender_deadline=e.tender_deadline,
             evaluated_at=e.evaluated_at,
             results=[BidEvaluation.of(r) for r in e.results],

@@ -13,6 +13,7 @@ from uuid import UUID, uuid4
 
 from backend import plugin_api as api
 from plugins.procurement import federation, rules
+from plugins.procurement.access import PEOPLE, READ_SCOPE
 from plugins.procurement.bidding_buyer import buyer_procurement
 from plugins.procurement.bidding_text import when
 from plugins.procurement.federation import Caller
@@ -155,11 +156,26 @@ async def sign(scope: api.Scope, c: Caller, new: NewContract, *, now: datetime) 
             "covers_lockers": new.covers_lockers,
         },
     )
-    return await get(scope, c, cid)
+    return await _load(scope, cid)
+
+
+def require_reader(c: Caller) -> None:
+    """Contracts are read by the federation's admins, the people of its municipalities (and their
+    tokens with the read scope), and the contracted vendors (their own)."""
+    p = c.principal
+    if c.vendor_id is not None or c.federation_admin:
+        return
+    if p.actor.kind == "token":
+        if READ_SCOPE in p.token_scopes:
+            return
+        raise api.PermissionDenied(f"This needs an API token with the scope '{READ_SCOPE}'.")
+    if not any(roles & PEOPLE for roles in p.memberships.values()):
+        raise api.PermissionDenied("Contracts are for the federation's municipalities and the contracted vendors.")
 
 
 async def listing(scope: api.Scope, c: Caller) -> list[ContractRecord]:
     """The federation's contracts for its members; a vendor's own for a vendor."""
+    require_reader(c)
     rows = await scope.connection.fetch(
         CONTRACTS + " WHERE ($1::uuid IS NULL OR ct.vendor_id = $1) ORDER BY ct.signed_at DESC, ct.id", c.vendor_id
     )
@@ -167,7 +183,15 @@ async def listing(scope: api.Scope, c: Caller) -> list[ContractRecord]:
 
 
 async def get(scope: api.Scope, c: Caller, contract_id: UUID) -> ContractRecord:
+    require_reader(c)
+    found = await _load(scope, contract_id)
+    if c.vendor_id is not None and found.vendor_id != c.vendor_id:
+        raise api.NotFound("Contract", contract_id)
+    return found
+
+
+async def _load(scope: api.Scope, contract_id: UUID) -> ContractRecord:
     row = await scope.connection.fetchrow(CONTRACTS + " WHERE ct.id = $1", contract_id)
-    if row is None or (c.vendor_id is not None and row["vendor_id"] != c.vendor_id):
+    if row is None:
         raise api.NotFound("Contract", contract_id)
     return ContractRecord.of(row)

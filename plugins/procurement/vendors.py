@@ -99,7 +99,8 @@ def check(new: NewVendor) -> str:
     if not new.federation.strip():
         problems.append(FieldError("input.federation", "Give the federation's short name (slug)."))
     email = new.contact_email.strip().lower()
-    if not accounts.EMAIL.match(email) or len(email) > accounts.MAX_EMAIL:
+    local_part, _, domain = email.partition("@")
+    if not accounts.EMAIL.match(email) or len(email) > accounts.MAX_EMAIL or len(local_part) > 64 or len(domain) > 255:
         problems.append(FieldError("input.contactEmail", "Give a valid e-mail address; it is also the sign-in."))
     if not new.user_name.strip() or len(new.user_name.strip()) > accounts.MAX_NAME:
         problems.append(

@@ -728,6 +728,20 @@ async def test_another_federation_sees_and_touches_nothing(db: Database, world: 
             contracts_calloffs.NewCallOff(ct.id, Decimal(1), Decimal(1), "", ()),
             now=utcnow(),
         )
+    integrator = Caller(
+        Principal(
+            Actor("user", uuid.uuid4(), "bud@test.example"),
+            world.federation_id,
+            memberships={world.a.id: frozenset({Role.INTEGRATOR})},
+        ),
+        world.federation_id,
+        world.a.id,
+        None,
+        False,
+    )
+    async with db.federation(world.federation_id) as scope:  # an integrator of a member: not its business
+        with pytest.raises(api.PermissionDenied, match="Contracts are for"):
+            await contracts.listing(scope, integrator)
     async with db.federation(world.federation_id) as scope:  # a vendor sees its own contracts only
         assert await contracts.listing(scope, vendor_caller(x["b"])) == []
         assert [c.id for c in await contracts.listing(scope, vendor_caller(x["a"]))] == [ct.id]
