@@ -96,7 +96,9 @@ def _pid(value: object) -> UUID:
 
 @strawberry.type
 class SetupMutation:
-    @api.mutation(description="Join a procurement being planned with this municipality's volume (and share).")
+    @api.mutation(
+        description="Join a procurement being planned with this municipality's volume (and share), or change them."
+    )
     @api.errors_as_data
     async def join_procurement(
         self, info: api.Info, id: strawberry.ID, estimated_volume: Decimal, share_percent: Decimal | None = None

@@ -56,9 +56,10 @@ async def _revalue(scope: api.Scope, row: Any, value: Decimal, now: datetime) ->
 
 
 async def join(scope: api.Scope, c: Caller, pid: UUID, volume: Decimal, share: Decimal | None, *, now: datetime) -> Any:
-    """The caller's municipality joins a procurement being planned, with its volume and, if
-    given, its share (the others' shrink in proportion); otherwise its share follows the value
-    its volume adds at the procurement's value per unit."""
+    """The caller's municipality joins a procurement being planned (or, taking part already,
+    changes its part) with its volume and, if given, its share (the others' shrink or grow in
+    proportion); otherwise its share follows the value of its volume at the procurement's value
+    per unit."""
     municipality = _municipality(c)
     if not volume.is_finite() or not Decimal(0) < volume < needs.MAX_AMOUNT:
         raise api.ValidationFailed.on("estimatedVolume", "Give the volume this municipality needs (above 0).")
@@ -67,25 +68,27 @@ async def join(scope: api.Scope, c: Caller, pid: UUID, volume: Decimal, share: D
     ):
         raise api.ValidationFailed.on("sharePercent", "A share is above 0 and at most 100, with two decimals at most.")
     row = await load(scope, pid, lock=True)
-    require_planning(row, "municipalities join")
+    require_planning(row, "municipalities join or change their part")
     active = await active_participants(scope, pid)
-    if any(p["municipality_id"] == municipality for p in active):
-        raise api.Conflict("This municipality already takes part in the procurement.")
-    if share is not None and active and share == 100:
-        raise api.ValidationFailed.on("sharePercent", "Others take part too: choose a share below 100.")
     value = row["estimated_value_sek"]
-    weights = [p["share_percent"] for p in active]
+    volumes = sum((p["estimated_volume"] for p in active), Decimal(0))
+    unit = value / volumes if volumes > 0 else Decimal(0)
+    mine = next((p for p in active if p["municipality_id"] == municipality), None)
+    others = [p for p in active if p is not mine]
+    if mine is not None:
+        value -= value * mine["share_percent"] / 100
+    if share is not None and others and share == 100:
+        raise api.ValidationFailed.on("sharePercent", "Others take part too: choose a share below 100.")
+    others_total = sum((p["share_percent"] for p in others), Decimal(0))
     if share is not None:
-        weights = [w * (100 - share) for w in weights] + [share * 100]
-        new_value = value * 100 / (100 - share) if active and value > 0 else value
+        weights = [p["share_percent"] * (100 - share) / others_total for p in others] + [share]
+        new_value = value * 100 / (100 - share) if others and value > 0 else value
+    elif volume * unit > 0:
+        weights = [p["share_percent"] * value / others_total for p in others] + [volume * unit]
+        new_value = value + volume * unit
     else:
-        volumes = sum((p["estimated_volume"] for p in active), Decimal(0))
-        added = volume * value / volumes if volumes > 0 else Decimal(0)
-        if added > 0:
-            weights = [w * value / 100 for w in weights] + [added]
-        else:
-            weights = [p["estimated_volume"] for p in active] + [volume]
-        new_value = value + added
+        weights = [p["estimated_volume"] for p in others] + [volume]
+        new_value = value
     shares = rules.split_shares(weights)
     await scope.connection.execute(
         """INSERT INTO procurement_participant (federation_id, procurement_id, municipality_id, share_percent,
@@ -93,7 +96,11 @@ async def join(scope: api.Scope, c: Caller, pid: UUID, volume: Decimal, share: D
            VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT (federation_id, procurement_id, municipality_id) DO UPDATE
            SET share_percent = EXCLUDED.share_percent, estimated_volume = EXCLUDED.estimated_volume,
-               joined_at = EXCLUDED.joined_at, withdrawn_at = NULL, need_id = NULL""",
+               joined_at = CASE WHEN procurement_participant.withdrawn_at IS NULL
+                                THEN procurement_participant.joined_at ELSE EXCLUDED.joined_at END,
+               need_id = CASE WHEN procurement_participant.withdrawn_at IS NULL
+                              THEN procurement_participant.need_id END,
+               withdrawn_at = NULL""",
         scope.federation_id,
         pid,
         municipality,
@@ -101,12 +108,12 @@ async def join(scope: api.Scope, c: Caller, pid: UUID, volume: Decimal, share: D
         volume,
         now,
     )
-    await _set_shares(scope, pid, {p["municipality_id"]: s for p, s in zip(active, shares, strict=False)})
+    await _set_shares(scope, pid, {p["municipality_id"]: s for p, s in zip(others, shares, strict=False)})
     await _revalue(scope, row, new_value, now)
     await federation.log(
         scope,
         c,
-        "procurement.joined",
+        "procurement.participation_changed" if mine is not None else "procurement.joined",
         procurement_id=pid,
         details={"municipality_id": municipality, "estimated_volume": volume, "share_percent": shares[-1]},
     )

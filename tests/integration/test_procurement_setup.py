@@ -401,8 +401,6 @@ async def test_a_municipality_joins_at_the_value_per_unit_and_withdraws_and_its_
     assert row["estimated_value_sek"] == 800_000 and row["procedure"] == "below_threshold"  # 20 x 20 000 added
     shares = await participants(fed, pid)
     assert shares[tenant_of(c)] == Decimal("50.00") and sum(shares.values()) == 100
-    with pytest.raises(api.Conflict, match="already takes part"):
-        await setup_participants.join_procurement(fed.db, c, pid, Decimal(1), None, now=utcnow())
 
     b = fed.members["b"]
     await setup_participants.withdraw_from_procurement(fed.db, b, pid, now=utcnow())
@@ -415,6 +413,21 @@ async def test_a_municipality_joins_at_the_value_per_unit_and_withdraws_and_its_
     with pytest.raises(api.Conflict, match="does not take part"):
         await setup_participants.withdraw_from_procurement(fed.db, b, pid, now=utcnow())
     assert await log_actions(fed, pid) == ["procurement.started", "procurement.joined", "procurement.withdrawn"]
+
+
+async def test_a_participant_changes_its_part_while_the_procurement_is_planned(fed: Fed) -> None:
+    pid = await started(fed, 300_000, 100_000)  # 10 units each: 20 000 SEK per unit
+    a, b = fed.members["a"], fed.members["b"]
+    await setup_participants.join_procurement(fed.db, b, pid, Decimal(30), None, now=utcnow())
+    assert (await load(fed, pid))["estimated_value_sek"] == 900_000
+    assert await participants(fed, pid) == {tenant_of(a): Decimal("33.33"), tenant_of(b): Decimal("66.67")}
+    await setup_participants.join_procurement(fed.db, a, pid, Decimal(10), Decimal(50), now=utcnow())
+    assert await participants(fed, pid) == {tenant_of(a): Decimal("50.00"), tenant_of(b): Decimal("50.00")}
+    async with fed.db.federation(fed.id) as scope:
+        rows = (await setup_queries.details(scope, [pid])).participants[pid]
+    assert all(r["need_id"] is not None for r in rows)  # still the parts of their needs
+    actions = await log_actions(fed, pid)
+    assert actions.count("procurement.participation_changed") == 2
 
 
 async def test_a_chosen_share_shrinks_the_others_in_proportion(fed: Fed) -> None:
