@@ -6,6 +6,11 @@ Frostlogik (P+1) and Nordlås (P+2, SignAndEncrypt) with fixed seeds, writes
 name them, compartments with their classes, server certificates), and runs until
 SIGINT/SIGTERM. ``samverka up`` reads the manifest to register the lockers and to
 configure the gateway, so the two never need to import each other.
+
+With ``--people-key KEY`` it also takes people's actions at the lockers (typing a code, opening
+and closing a door) from that Redis list (``opcua_gateway.simulators.people``), so the demo
+integrator of ``samverka up`` can play couriers and recipients from its own process. Redis is
+``$SAMVERKA_REDIS_URL`` (the environment, so a password never shows in the process list).
 """
 
 from __future__ import annotations
@@ -15,14 +20,20 @@ import asyncio
 import json
 import os
 import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from redis.asyncio import Redis
+
+from opcua_gateway.simulators import people
 from opcua_gateway.simulators.runner import running_simulators
 from opcua_gateway.simulators.runtime import Simulator
 from opcua_gateway.simulators.spec import SimulatorSpec
 
 MANIFEST = "simulators.json"
+REDIS_ENV = "SAMVERKA_REDIS_URL"
 
 
 def demo_specs(base_port: int, pki_dir: Path) -> list[SimulatorSpec]:
@@ -63,24 +74,44 @@ def write_manifest(directory: Path, sims: list[Simulator]) -> None:
     os.replace(partial, manifest)  # readers never see half a file
 
 
-async def run(directory: Path, base_port: int) -> None:
+@asynccontextmanager
+async def people_at_the_lockers(sims: list[Simulator], key: str | None) -> AsyncIterator[None]:
+    """Serve people's actions from the Redis list ``key`` while the block runs (none: nothing)."""
+    if key is None:
+        yield
+        return
+    redis = Redis.from_url(os.environ[REDIS_ENV])
+    task = asyncio.create_task(people.serve(redis, {s.spec.vendor: s for s in sims}, key), name="people")
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await redis.aclose()
+
+
+async def run(directory: Path, base_port: int, people_key: str | None = None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     async with running_simulators(demo_specs(base_port, directory / "pki")) as sims:
-        write_manifest(directory, sims)
-        print(f"demo simulators running: {', '.join(s.url for s in sims)}", flush=True)
-        await stop.wait()
+        async with people_at_the_lockers(sims, people_key):
+            write_manifest(directory, sims)
+            print(f"demo simulators running: {', '.join(s.url for s in sims)}", flush=True)
+            await stop.wait()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--dir", type=Path, required=True, help="where the manifest and certificates go")
     parser.add_argument("--base-port", type=int, default=4841)
+    parser.add_argument("--people-key", help="take people's actions at the lockers from this Redis list")
     args = parser.parse_args()
+    if args.people_key and not os.environ.get(REDIS_ENV):
+        parser.error(f"--people-key needs ${REDIS_ENV}")
     args.dir.mkdir(parents=True, exist_ok=True)
-    asyncio.run(run(args.dir, args.base_port))
+    asyncio.run(run(args.dir, args.base_port, args.people_key))
 
 
 if __name__ == "__main__":
