@@ -141,10 +141,20 @@ def worker(settings: Settings, threads: int) -> None:
     help="Run simulated lockers of three vendors and the OPC UA gateway (with the lockers plugin).",
 )
 @click.option("--opcua-port", default=4841, show_default=True, help="First port of the simulated lockers.")
+@click.option(
+    "--demo-integrator/--no-demo-integrator",
+    default=True,
+    show_default=True,
+    help="With the deliveries plugin and the simulators: an e-shop that books deliveries and plays "
+    "the couriers and recipients at the simulated lockers.",
+)
 @click.pass_obj
-def up(settings: Settings, port: int | None, seed: bool, simulators: bool, opcua_port: int) -> None:
+def up(
+    settings: Settings, port: int | None, seed: bool, simulators: bool, opcua_port: int, demo_integrator: bool
+) -> None:
     """Everything in one process tree: embedded PostgreSQL + Redis, migrations, web, worker, and
-    (with the lockers plugin) simulated lockers and the OPC UA gateway."""
+    (with the lockers plugin) simulated lockers and the OPC UA gateway, and (with the deliveries
+    plugin) a demo integrator that books deliveries on them."""
     from backend.migrate import migrate as run_migrations
     from backend.seed import DEMO_PASSWORD, seed_demo
     from plugins.registry import PluginRegistry
@@ -165,8 +175,9 @@ def up(settings: Settings, port: int | None, seed: bool, simulators: bool, opcua
         logins = run_async(s, seed_demo) if seed else None
         children = _spawn(s)
         try:
-            if seed and simulators and "lockers" in PluginRegistry.discover(s.plugins):
-                children += _demo_lockers(s, opcua_port)
+            installed = PluginRegistry.discover(s.plugins)
+            if seed and simulators and "lockers" in installed:
+                children += _demo_lockers(s, opcua_port, demo_integrator and "deliveries" in installed)
             _banner(s, logins, DEMO_PASSWORD)
         except KeyboardInterrupt:  # Ctrl-C while starting: stop what runs, as after start-up
             click.echo("\nStopping ...")
@@ -185,8 +196,9 @@ def _spawn(settings: Settings) -> list[subprocess.Popen[bytes]]:
     return [subprocess.Popen([*exe, "serve"], env=env), subprocess.Popen([*exe, "worker", "--threads", "2"], env=env)]
 
 
-def _demo_lockers(settings: Settings, opcua_port: int) -> list[subprocess.Popen[bytes]]:
-    """Simulated lockers of three vendors, registered with three municipalities, and the gateway."""
+def _demo_lockers(settings: Settings, opcua_port: int, integrator: bool) -> list[subprocess.Popen[bytes]]:
+    """Simulated lockers of three vendors, registered with three municipalities, the gateway, and
+    (``integrator``) the demo integrator that books deliveries on them."""
     from backend import demo
 
     sims = demo.start_simulators(settings, opcua_port)
@@ -196,6 +208,7 @@ def _demo_lockers(settings: Settings, opcua_port: int) -> list[subprocess.Popen[
         _wait_healthy(settings.public_url)
         endpoints = demo.register(settings, manifest)
         config = demo.gateway_config(settings, manifest, endpoints)
+        shop = _demo_integrator_setup(settings, manifest) if integrator else None
     except BaseException:
         _stop([sims])
         raise
@@ -205,7 +218,31 @@ def _demo_lockers(settings: Settings, opcua_port: int) -> list[subprocess.Popen[
         [sys.executable, "-m", "backend.cli", "gateway", "run", "--config", str(config)], env=env
     )
     click.echo(f"  OPC UA gateway started ({config})")
-    return [sims, gateway]
+    if shop is None:
+        return [sims, gateway]
+    integrator_process = subprocess.Popen(
+        [sys.executable, "-m", "backend.demo_deliveries", "--file", str(shop)], env=env
+    )
+    click.echo(f"  demo integrator {demo.INTEGRATOR} started: watch the lines starting with 'demo:'")
+    return [sims, gateway, integrator_process]
+
+
+def _demo_integrator_setup(settings: Settings, manifest: list[Any]) -> Path | None:
+    """Deliveries enabled and the e-shop's token granted; None where the demo could not work.
+
+    The notification service logs SMS and e-mail as sent only in development and tests (elsewhere
+    they fail: no provider is configured), and only there may a webhook go to a local plain-HTTP
+    receiver. ``up`` runs in development unless SAMVERKA_ENV says otherwise; then the demo
+    integrator is left out rather than run against a platform that refuses it."""
+    from backend import demo
+
+    if not settings.sandbox:
+        click.echo(
+            f"  demo integrator left out: SAMVERKA_ENV={settings.environment} sends no logged SMS and refuses "
+            "local webhooks (use development)"
+        )
+        return None
+    return demo.prepare_demo_integrator(settings, manifest)
 
 
 def _wait_healthy(url: str, timeout_s: float = 60) -> None:

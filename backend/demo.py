@@ -4,11 +4,15 @@ The simulators run in their own process and describe themselves in a manifest; t
 lockers are registered through the public GraphQL API as each municipality's admin
 would; the gateway gets a configuration file. Nothing here imports the simulators,
 the gateway or the lockers plugin (they are separate processes and a plugin).
+
+For the demo integrator (``backend.demo_deliveries``) each municipality's admin also enables
+deliveries with demo-friendly settings and grants the e-shop an API token.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -27,6 +31,7 @@ SITES: dict[str, tuple[str, str, float, float]] = {
     "nordlas": ("vara", "Vara vårdcentral", 58.2617, 12.9556),
 }
 NORDLAS_PASSWORD_ENV = "NORDLAS_PASSWORD"
+PEOPLE_KEY = "samverka:demo:people"  # the Redis list the simulators take people's actions from
 
 
 class DemoError(RuntimeError):
@@ -38,6 +43,7 @@ def demo_dir(settings: Settings) -> Path:
 
 
 def start_simulators(settings: Settings, base_port: int) -> subprocess.Popen[bytes]:
+    """The simulators' process; it also takes people's actions at the lockers from ``PEOPLE_KEY``."""
     manifest = demo_dir(settings) / "simulators.json"
     manifest.unlink(missing_ok=True)
     return subprocess.Popen(
@@ -49,7 +55,10 @@ def start_simulators(settings: Settings, base_port: int) -> subprocess.Popen[byt
             str(demo_dir(settings)),
             "--base-port",
             str(base_port),
-        ]
+            "--people-key",
+            PEOPLE_KEY,
+        ],
+        env={**os.environ, "SAMVERKA_REDIS_URL": settings.redis_url or ""},
     )
 
 
@@ -121,7 +130,7 @@ def register(settings: Settings, manifest: list[Any]) -> dict[str, str]:
                         "siteId": site["id"],
                         "endpointId": endpoint["id"],
                         "vendorLockerId": locker["id"],
-                        "name": f"{site_name}, skåp {number}",
+                        "name": f"Skåp {number}",  # messages name the site, then the locker
                         "compartments": compartments,
                     }
                 },
@@ -130,6 +139,96 @@ def register(settings: Settings, manifest: list[Any]) -> dict[str, str]:
         endpoints[sim["vendor"]] = endpoint["id"]
     saved.write_text(json.dumps(endpoints, indent=2))
     return endpoints
+
+
+INTEGRATOR = "Demohandeln"
+INTEGRATOR_FILE = "integrator.json"
+ME = "{ me { kind municipality { id name } } }"
+DELIVERIES = """mutation($c: JSON) { enablePlugin(pluginId: "deliveries", config: $c) { __typename
+  ... on Error { code message } } }"""
+TOKEN = """mutation($i: CreateApiTokenInput!) { createApiToken(input: $i) { __typename
+  ... on ApiTokenCreated { token } ... on Error { code message } } }"""
+LAYOUT = """{ lockerEndpoints { id vendor }
+  lockers { siteId endpointId vendorLockerId compartments { id key temperatureClass sizeClass } } }"""
+
+
+def deliveries_settings(slug: str) -> dict[str, Any]:
+    """Short times, so someone watching sees pickups, expiries, returns and a broken cold chain."""
+    return {
+        "pickup_hours": 0.05,  # 3 min to collect, then it expires and goes back
+        "return_hours": 0.25,  # 15 min for the courier to take it back
+        "reminder_hours": 0.02,  # an SMS reminder 72 s before the deadline
+        "dropoff_grace_minutes": 5,
+        "cold_chain_allowed_minutes": 1,
+        "alert_email": f"kylkedja@{slug}.example",
+    }
+
+
+def _token_works(url: str, token: str) -> bool:
+    body = httpx.post(
+        f"{url}/graphql", json={"query": ME}, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ).json()
+    return not body.get("errors") and (body.get("data") or {}).get("me", {}).get("kind") == "token"
+
+
+def prepare_integrator(
+    url: str, email: str, password: str, settings: dict[str, Any], token: str | None = None
+) -> dict[str, Any]:
+    """As the municipality's admin (``email``): enable deliveries with ``settings`` and grant the
+    e-shop a token (unless ``token`` still works). Returns what the integrator process needs: the
+    token, the municipality, and where each compartment is (the people at the lockers need that;
+    the e-shop's token may not read lockers)."""
+    api = _Api(url)
+    login = api(LOGIN, {"e": email, "p": password})["login"]
+    if not login or "token" not in login:
+        raise DemoError(f"the demo integrator's set-up could not sign in as {email}")
+    api.token = login["token"]
+    municipality = api(ME, {})["me"]["municipality"]
+    api.result(DELIVERIES, {"c": settings}, "enablePlugin")
+    if token is None or not _token_works(url, token):
+        scopes = ["deliveries:read", "deliveries:write"]
+        token = str(api.result(TOKEN, {"i": {"name": INTEGRATOR, "scopes": scopes}}, "createApiToken")["token"])
+    layout = api(LAYOUT, {})
+    vendors = {e["id"]: e["vendor"] for e in layout["lockerEndpoints"]}
+    compartments = {
+        c["id"]: {
+            "site_id": locker["siteId"],
+            "vendor": vendors[locker["endpointId"]],
+            "locker": locker["vendorLockerId"],
+            "key": c["key"],
+            "temperature_class": c["temperatureClass"],
+            "size_class": c["sizeClass"],
+        }
+        for locker in layout["lockers"]
+        for c in locker["compartments"]
+    }
+    return {
+        "municipality": municipality["name"],
+        "tenant_id": municipality["id"],
+        "token": token,
+        "compartments": compartments,
+    }
+
+
+def prepare_demo_integrator(settings: Settings, manifest: list[Any]) -> Path:
+    """Prepare the e-shop in every municipality with demo lockers; the file the integrator reads.
+    Its tokens are kept there for the next start (demo data, like the data directory's database)."""
+    path = demo_dir(settings) / INTEGRATOR_FILE
+    saved = {m["slug"]: m["token"] for m in json.loads(path.read_text())} if path.exists() else {}
+    prepared = []
+    for sim in manifest:
+        slug = SITES[sim["vendor"]][0]
+        admin = f"admin@{slug}.example"
+        access = prepare_integrator(
+            settings.public_url, admin, DEMO_PASSWORD, deliveries_settings(slug), saved.get(slug)
+        )
+        prepared.append({"slug": slug, **access})
+    partial = path.with_suffix(".tmp")
+    partial.unlink(missing_ok=True)
+    partial.touch(mode=0o600)  # it holds API tokens
+    partial.write_text(json.dumps(prepared, indent=2, ensure_ascii=False))
+    os.replace(partial, path)
+    return path
 
 
 def gateway_config(settings: Settings, manifest: list[Any], endpoints: dict[str, str]) -> Path:

@@ -50,6 +50,21 @@ def _live_lockers(port: int, token: str, slug: str) -> list[dict[str, object]]:
         time.sleep(1)
 
 
+DELIVERIES = "{ deliveries(first: 5) { nodes { reference status } } }"
+
+
+def _demo_deliveries(port: int, token: str) -> list[dict[str, object]]:
+    """The demo integrator's deliveries in the caller's municipality once there is one (waits up to 60 s)."""
+    deadline = time.monotonic() + 60
+    while True:
+        body = httpx.post(f"http://127.0.0.1:{port}/graphql", timeout=10, json={"query": DELIVERIES},
+                          headers={"Authorization": f"Bearer {token}"}).json()
+        nodes = ((body.get("data") or {}).get("deliveries") or {}).get("nodes") or []
+        if nodes or time.monotonic() > deadline:
+            return list(nodes)
+        time.sleep(1)
+
+
 def _stop(process: subprocess.Popen[str]) -> str:
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=60)
@@ -78,10 +93,13 @@ def test_up_seeds_the_demo_federation_serves_it_and_stops_cleanly_on_ctrl_c(tmp_
             assert all(lk["health"]["connectivity"] == "ONLINE" for lk in found), found  # type: ignore[index]
             temperatures = [c["temperatureC"] for lk in found for c in lk["compartments"]]  # type: ignore[attr-defined]
             assert temperatures and all(t is not None for t in temperatures), (slug, found)
+        assert _demo_deliveries(port, token), "the demo integrator booked nothing in Lidköping within 60 s"
     finally:
         output = _stop(process)
     for name in ("Essunga", "Grästorp", "Götene", "Lidköping", "Skara", "Vara"):
         assert name in output
+    assert "demo: Demohandeln books deliveries in Lidköping, Skara, Vara" in output, output
+    assert "demo: Demohandeln stopped" in output, output
     assert "admin@goliska-it.example" in output and "Samverka stopped." in output
     assert not (tmp_path / "postgres" / "postmaster.pid").exists(), "PostgreSQL left running"
 
