@@ -45,7 +45,10 @@ async def context_getter(state: State, scope: Scope) -> Context:
     if scope["type"] == ScopeType.HTTP:
         headers = Headers.from_scope(scope)
         context.bearer_token = bearer(headers.get("authorization"))
-        context.principal = await authenticate(services, headers.get("authorization"), headers.get(TENANT_HEADER))
+        client = scope.get("client")
+        context.principal = await authenticate(
+            services, headers.get("authorization"), headers.get(TENANT_HEADER), client[0] if client else None
+        )
     return context
 
 

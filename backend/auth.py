@@ -25,11 +25,17 @@ def bearer(authorization: str | None) -> str | None:
     return value.strip()
 
 
-async def authenticate(services: Services, authorization: str | None, tenant_ref: str | None) -> Principal:
+async def authenticate(
+    services: Services, authorization: str | None, tenant_ref: str | None, client: str | None = None
+) -> Principal:
+    """``client`` is the caller's address: anonymous requests (sign-in, vendor registration) are
+    rate limited per address, as signed-in ones are per caller."""
     token = bearer(authorization)
     if token is None:
         if tenant_ref:
             raise Unauthenticated("Sign in before choosing a municipality.")
+        if client is not None:
+            await _rate_limit(services, "public", f"address:{client}")
         return ANONYMOUS
     if token.startswith(TOKEN_PREFIX):
         return await _token_principal(services, token, tenant_ref)
@@ -71,8 +77,8 @@ async def _session_principal(services: Services, token: str, tenant_ref: str | N
         tenant_id = municipality.id
     elif len(memberships) == 1:
         tenant_id = next(iter(memberships))
-    if tenant_id is not None:
-        await _rate_limit(services, tenant_id, f"user:{user.id}")
+    # In a municipality, or at federation level (vendors, federation admins choosing none).
+    await _rate_limit(services, tenant_id if tenant_id is not None else "federation", f"user:{user.id}")
     return Principal(**{**principal.__dict__, "tenant_id": tenant_id})
 
 
@@ -80,7 +86,7 @@ async def _tenant_id(services: Services, ref: str) -> UUID:
     return (await find_municipality(services.db, ref)).id
 
 
-async def _rate_limit(services: Services, tenant_id: UUID, caller: str) -> None:
+async def _rate_limit(services: Services, tenant_id: UUID | str, caller: str) -> None:
     """A fixed one-minute window per caller and tenant, counted in Redis (shared by all web processes)."""
     limit = services.settings.rate_limit_per_minute
     window = int(time.time() // 60)

@@ -41,3 +41,16 @@ async def test_the_limit_is_counted_per_caller_and_per_municipality(services: Se
         await _rate_limit(services, tenant, caller)
     await _rate_limit(services, other_tenant, caller)
     await _rate_limit(services, tenant, f"user:{uuid.uuid4()}")
+
+
+async def test_anonymous_requests_are_limited_per_address_and_federation_level_ones_per_user(
+    services: Services,
+) -> None:
+    from backend.auth import authenticate
+
+    address = f"192.0.2.{uuid.uuid4().int % 250}"
+    for _ in range(3):
+        await authenticate(services, None, None, address)
+    with pytest.raises(RateLimited):
+        await authenticate(services, None, None, address)
+    await authenticate(services, None, None, "198.51.100.7")  # another address has its own count
