@@ -10,11 +10,14 @@ month of follow-up as implementation milestones.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from plugins.procurement import ocds_bids, ocds_contract
 from plugins.procurement import ocds_format as f
 from plugins.procurement.ocds_format import release
 from plugins.procurement.ocds_load import Row, Snapshot
+
+URI_SAFE = ":/?#[]@!$&'()*+,;=%~"
 
 
 def releases(snap: Snapshot, *, bids_visible: bool) -> list[dict[str, Any]]:
@@ -180,6 +183,8 @@ def _document(d: Row) -> dict[str, Any]:
         "datePublished": f.when(d["published_at"]),
         "language": "sv",
     }
-    if d["url"]:
-        out["url"] = d["url"]
+    if d["url"]:  # a link as given, with anything a URI may not hold (e.g. spaces) percent-encoded
+        out["url"] = quote(d["url"], safe=URI_SAFE)
+    elif d["body"]:
+        out["description"] += " (texten publiceras i upphandlingen, inte som fil)"
     return out

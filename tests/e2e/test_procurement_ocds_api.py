@@ -5,6 +5,7 @@ member's line, a municipality only its own; another federation sees nothing."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -13,7 +14,7 @@ from plugins.procurement.ocds_validate import PackageKind, problems
 from tenants import accounts
 from tenants.database import Database
 from tests.conftest import PASSWORD, Server, World, login, make_world
-from tests.integration.test_procurement_ocds import complete
+from tests.integration.test_procurement_ocds import complete, tendering
 
 ERR = "... on Error { code message } ... on ValidationFailedError { fields { field message } }"
 OCDS = "query($id: ID!, $kind: OcdsPackageKind!) { procurementOcds(id: $id, kind: $kind) }"
@@ -37,22 +38,23 @@ def error_code(body: dict[str, Any]) -> str:
     return str(body["errors"][0]["extensions"]["code"])
 
 
-async def vendor_login(server: Server, db: Database, world: World) -> Any:
-    """A vendor account of the federation (as registerVendor would leave it), signed in."""
-    email, vid = f"anbud-{uuid.uuid4().hex[:8]}@kylbox.example", uuid.uuid4()
+async def vendor_login(server: Server, db: Database, world: World, vendor: uuid.UUID | None = None) -> Any:
+    """A user of a vendor organisation of the federation (a new one unless given), signed in."""
+    email, vid = f"anbud-{uuid.uuid4().hex[:8]}@kylbox.example", vendor or uuid.uuid4()
     async with db.shared() as scope:
         user = await accounts.create_user(
             scope, email=email, name="Kylbox anbud", password=PASSWORD, federation_id=world.federation_id
         )
     async with db.federation(world.federation_id) as scope:
-        await scope.connection.execute(
-            """INSERT INTO procurement_vendor (federation_id, id, name, org_number, contact_email)
-               VALUES ($1, $2, 'Kylbox Anbud AB', $3, $4)""",
-            world.federation_id,
-            vid,
-            f"55{uuid.uuid4().int % 10**4:04d}-{uuid.uuid4().int % 10**4:04d}",
-            email,
-        )
+        if vendor is None:
+            await scope.connection.execute(
+                """INSERT INTO procurement_vendor (federation_id, id, name, org_number, contact_email)
+                   VALUES ($1, $2, 'Kylbox Anbud AB', $3, $4)""",
+                world.federation_id,
+                vid,
+                f"55{uuid.uuid4().int % 10**4:04d}-{uuid.uuid4().int % 10**4:04d}",
+                email,
+            )
         await scope.connection.execute(
             "INSERT INTO procurement_vendor_member (federation_id, vendor_id, user_id) VALUES ($1, $2, $3)",
             world.federation_id,
@@ -110,3 +112,15 @@ async def test_ocds_and_cost_allocation_through_graphql(server: Server, db: Data
     assert data(await admin_a(ENABLE), "enablePlugin")["__typename"] == "PluginInfo"
     own = data(await admin_a(OWN, {"contract": contract}), "ownCostAllocation")
     assert [(line["costSek"], line["sharePercent"]) for line in own["lines"]] == [("255500.00", "70.00")]
+
+
+async def test_a_bidder_does_not_see_even_its_own_bid_in_open_data_before_the_deadline(
+    server: Server, db: Database, world: World
+) -> None:
+    t = await tendering(db, world, utcnow())  # Kylbox has bid 1 400 000 and 900 000; the deadline is tomorrow
+    bidder = await vendor_login(server, db, world, vendor=t.vendors[0])
+    package = data(await bidder(OCDS, {"id": str(t.procurement), "kind": "RECORD_PACKAGE"}), "procurementOcds")
+    assert problems(package, PackageKind.RECORD_PACKAGE) == []
+    compiled = package["records"][0]["compiledRelease"]
+    assert "bids" not in compiled and "tenderers" not in compiled["tender"]
+    assert "1400000" not in json.dumps(package) and "Kylbox" not in json.dumps(package)

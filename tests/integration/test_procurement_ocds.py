@@ -399,8 +399,15 @@ async def test_each_call_off_is_its_own_process_linked_to_the_framework(db: Data
 async def test_bids_are_absent_until_the_database_opens_them(db: Database, world: World) -> None:
     now = utcnow()
     b = await tendering(db, world, now)
+    async with db.federation(b.federation) as scope:  # a link with a space in it, as a buyer may type it
+        await scope.connection.execute(
+            "UPDATE procurement_document SET url = 'https://samverka.example/docs/krav v2.pdf'"
+            " WHERE procurement_id = $1",
+            b.procurement,
+        )
     before = await package(db, b, PackageKind.RELEASE_PACKAGE, View.MEMBER, now)
     assert problems(before, PackageKind.RELEASE_PACKAGE) == []
+    assert "https://samverka.example/docs/krav%20v2.pdf" in str(before)
     assert all("bids" not in r for r in before["releases"])
     assert all("tenderer" not in p["roles"] for r in before["releases"] for p in r["parties"])
     assert "Kylbox" not in str(before)
@@ -442,6 +449,7 @@ async def test_a_broken_release_fails_validation(db: Database, world: World) -> 
 
 
 async def test_the_public_does_not_see_a_procurement_before_it_is_published(db: Database, world: World) -> None:
+    """Members see its planning (here led by a member municipality); vendors see nothing yet."""
     now = utcnow()
     b = await tendering(db, world, now)
     async with db.federation(b.federation) as scope:
@@ -450,7 +458,18 @@ async def test_the_public_does_not_see_a_procurement_before_it_is_published(db: 
         )
     with pytest.raises(api.NotFound):
         await package(db, b, PackageKind.RELEASE_PACKAGE, View.PUBLIC, now)
+    async with db.federation(b.federation) as scope:  # a member municipality leads it
+        await scope.connection.execute(
+            "UPDATE procurement SET lead_municipality_id = $2 WHERE id = $1", b.procurement, world.a.id
+        )
     planning = await package(db, b, PackageKind.RELEASE_PACKAGE, View.MEMBER, now)
+    assert problems(planning, PackageKind.RELEASE_PACKAGE) == []
+    lead = planning["releases"][0]["buyer"]
+    assert lead["id"] == f"samverka-municipality-{world.a.id}"
+    assert [p["roles"] for p in planning["releases"][0]["parties"] if p["id"] == lead["id"]] == [
+        ["buyer", "procuringEntity"]
+    ]
+    assert not any(p["id"].startswith("samverka-federation-") for p in planning["releases"][0]["parties"])
     assert [r["tag"] for r in planning["releases"]] == [["planning"]]
     assert planning["releases"][0]["tender"]["status"] == "planning"
     assert planning["releases"][0]["planning"]["budget"]["amount"] == {"amount": 3000000, "currency": "SEK"}
