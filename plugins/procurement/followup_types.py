@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 
 from plugins.procurement import followup_queries as queries
 from plugins.procurement import reviews as review_service
+from plugins.procurement.contracts_types import FaultSeverity, ServiceLevelMetric, ServiceLevelUnit
 
 
 def _id(value: UUID) -> strawberry.ID:
@@ -20,11 +21,12 @@ def _id(value: UUID) -> strawberry.ID:
 @strawberry.type(description="One service level of one municipality in one month: measured against its target.")
 class FollowUpLine:
     service_level_id: strawberry.ID
-    metric: str = strawberry.field(
-        description="availability | temperature_compliance (from locker data) | fault_response | fault_fix."
+    metric: ServiceLevelMetric = strawberry.field(
+        description="Availability and temperature compliance are measured from locker data; fault times from fault "
+        "reports once they are recorded."
     )
-    severity: str | None
-    unit: str = strawberry.field(description="percent (breached below the target) or hours (breached above it).")
+    severity: FaultSeverity | None
+    unit: ServiceLevelUnit = strawberry.field(description="Percent: breached below the target; hours: above it.")
     measured: Decimal | None = strawberry.field(description="None: nothing to measure yet (no data): no breach.")
     target: Decimal
     breached: bool
@@ -35,9 +37,9 @@ class FollowUpLine:
     def of(cls, x: queries.Line) -> FollowUpLine:
         return cls(
             service_level_id=_id(x.service_level_id),
-            metric=x.metric,
-            severity=x.severity,
-            unit=x.unit,
+            metric=ServiceLevelMetric(x.metric),
+            severity=FaultSeverity(x.severity) if x.severity else None,
+            unit=ServiceLevelUnit(x.unit),
             measured=x.measured,
             target=x.target,
             breached=x.breached,
