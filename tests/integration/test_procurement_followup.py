@@ -88,10 +88,11 @@ async def lockers(db: Database, tenant: uuid.UUID, layouts: dict[str, dict[str, 
 
 
 class Gateway:
-    """Plays the gateway: events with explicit times and growing seqs, through the real Ingest."""
+    """Plays the gateway: events with explicit times and growing seqs onto a Redis stream, stored by
+    the real Ingest (``ingest`` here, or a running ``samverka worker`` on the gateway's stream)."""
 
-    def __init__(self, redis: Redis, streams: Streams, ingest: Ingest) -> None:
-        self.redis, self.streams, self.ingest = redis, streams, ingest
+    def __init__(self, redis: Redis, stream: str, ingest: Ingest | None = None) -> None:
+        self.redis, self.stream, self.ingest = redis, stream, ingest
         self.seq = 0
 
     def _base(self, locker: Locker, compartment: str | None, when: str) -> dict[str, Any]:
@@ -126,8 +127,9 @@ class Gateway:
         return events
 
     async def send(self, events: list[LockerEvent]) -> None:
-        await push(self.redis, self.streams.events, events)
-        await self.ingest.drain()
+        await push(self.redis, self.stream, events)
+        if self.ingest is not None:
+            await self.ingest.drain()
 
 
 # --- the contract --------------------------------------------------------------------------------
@@ -292,7 +294,7 @@ async def october(db: Database, world: World, redis: Redis, streams: Streams, in
     """A: two lockers; B: one; their October 2026 (see each comment for the hand computation)."""
     a1, a2 = await lockers(db, world.a.id, {"L1": {"1": CHILLED, "2": FROZEN, "3": AMBIENT}, "L2": {"1": CHILLED}})
     (b1,) = await lockers(db, world.b.id, {"L1": {"1": CHILLED}})
-    gw = Gateway(redis, streams, ingest)
+    gw = Gateway(redis, streams.events, ingest)
     online, offline = Connectivity.ONLINE, Connectivity.OFFLINE
     high, low = AlarmKind.TEMPERATURE_HIGH, AlarmKind.TEMPERATURE_LOW
     await gw.send(
@@ -379,7 +381,7 @@ async def test_computing_a_month_again_replaces_it_with_what_the_lockers_have_re
     await followup.compute(db, admin, c.id, OCTOBER, utcnow())
     assert await count_rows(db, c.federation, "procurement_followup") == 6  # 2 municipalities, 3 levels each
     # A late report: B was offline for another 7.45 h on the 25th (a resent gateway outbox, say).
-    gw = Gateway(redis, streams, ingest)
+    gw = Gateway(redis, streams.events, ingest)
     gw.seq = 1000
     (b1,) = october.b
     await gw.send(
