@@ -221,8 +221,7 @@ async def store(scope: api.Scope, c: Caller, p: Plan, month: date, lines: list[L
     conn, contract_id = scope.connection, p.contract["id"]
     # Serialises recomputations of one contract: each replaces the month's rows whole.
     await conn.execute("SELECT 1 FROM procurement_contract WHERE id = $1 FOR UPDATE", contract_id)
-    levels = [r["id"] for r in await conn.fetch(LEVELS, contract_id)]
-    if levels != [x.id for x in p.levels]:
+    if [Level(**dict(r)) for r in await conn.fetch(LEVELS, contract_id)] != p.levels:
         raise api.Conflict("The contract's service levels changed while the follow-up was computed: compute it again.")
     await conn.execute("DELETE FROM procurement_followup WHERE contract_id = $1 AND month = $2", contract_id, month)
     await conn.execute(

@@ -17,7 +17,7 @@ from plugins.procurement.federation import Caller
 LINES = """
 SELECT f.month, f.municipality_id, COALESCE(m.name, '') AS municipality, f.service_level_id,
        COALESCE(s.metric, f.details->>'metric') AS metric, COALESCE(s.severity, f.details->>'severity') AS severity,
-       COALESCE(s.unit, f.details->>'unit') AS unit, f.measured, f.target, f.breached, f.penalty_sek, f.details,
+       COALESCE(f.details->>'unit', s.unit) AS unit, f.measured, f.target, f.breached, f.penalty_sek, f.details,
        f.computed_at
 FROM procurement_followup f
 LEFT JOIN procurement_service_level s ON s.federation_id = f.federation_id AND s.id = f.service_level_id

@@ -398,6 +398,27 @@ async def test_computing_a_month_again_replaces_it_with_what_the_lockers_have_re
     assert (await log_actions(db, c.federation)).count("procurement.followup_computed") == 2
 
 
+async def test_a_month_keeps_the_target_it_was_measured_against_until_it_is_computed_again(
+    db: Database, world: World, october: October
+) -> None:
+    c, admin = october.contract, admin_of_federation(world)
+    await followup.compute(db, admin, c.id, OCTOBER, utcnow())
+    async with db.federation(c.federation) as scope:  # as setServiceLevels changes a level: in place
+        await scope.connection.execute(
+            "UPDATE procurement_service_level SET target = 97.5 WHERE id = $1", c.levels["availability"]
+        )
+    before = lines(await stored(db, c))[world.a.id, "availability"]
+    assert (before.target, before.breached) == (Decimal("99.000"), True)
+    await followup.compute(db, admin, c.id, OCTOBER, utcnow())
+    after = lines(await stored(db, c))[world.a.id, "availability"]
+    assert (after.measured, after.target, after.breached, after.penalty_sek) == (
+        Decimal("97.8888"),
+        Decimal("97.500"),
+        False,
+        0,
+    )
+
+
 async def test_the_current_month_is_measured_up_to_now(db: Database, world: World, october: October) -> None:
     c, now = october.contract, at("2026-11-10T23:00:00")  # ten days into November (local time)
     await followup.compute(db, admin_of_federation(world), c.id, date(2026, 11, 1), now)
