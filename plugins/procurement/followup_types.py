@@ -10,6 +10,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from plugins.procurement import followup_queries as queries
+from plugins.procurement import followup_text
 from plugins.procurement import reviews as review_service
 from plugins.procurement.contracts_types import FaultSeverity, ServiceLevelMetric, ServiceLevelUnit
 
@@ -32,9 +33,12 @@ class FollowUpLine:
     breached: bool
     penalty_sek: Decimal
     details: JSON = strawberry.field(description="How it was measured: the period, hours online/known, alarms.")
+    summary_sv: str = strawberry.field(description="The line in words, in Swedish.")
+    summary_en: str = strawberry.field(description="The line in words, in English.")
 
     @classmethod
     def of(cls, x: queries.Line) -> FollowUpLine:
+        sv, en = followup_text.summary(x.metric, x.unit, x.measured, x.target, x.breached, x.penalty_sek)
         return cls(
             service_level_id=_id(x.service_level_id),
             metric=ServiceLevelMetric(x.metric),
@@ -45,6 +49,8 @@ class FollowUpLine:
             breached=x.breached,
             penalty_sek=x.penalty_sek,
             details=JSON(x.details),
+            summary_sv=sv,
+            summary_en=en,
         )
 
 

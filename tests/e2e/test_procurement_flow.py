@@ -65,7 +65,7 @@ LEVELS = f"""mutation($id: ID!, $levels: [ServiceLevelInput!]!) {{ setServiceLev
 CALL_OFF = f"""mutation($input: PlaceCallOffInput!) {{ placeCallOff(input: $input) {{
   __typename ... on ProcurementCallOff {{ ocid lockerIds }} {ERR} }} }}"""
 FOLLOW_UP_FIELDS = """contractId breaches penaltySek months { month breaches penaltySek municipalities {
-  municipalityId breaches penaltySek lines { metric measured target breached penaltySek details } } }"""
+  municipalityId breaches penaltySek lines { metric measured target breached penaltySek details summarySv } } }"""
 COMPUTE = f"""mutation($id: ID!, $month: Date!) {{ computeFollowUp(contractId: $id, month: $month) {{
   __typename ... on ContractFollowUp {{ {FOLLOW_UP_FIELDS} }} {ERR} }} }}"""
 FOLLOW_UP = (
@@ -313,6 +313,8 @@ async def test_three_municipalities_procure_lockers_as_a_service_and_follow_the_
         (ids["c"], "TEMPERATURE_COMPLIANCE"): ("97.0000", True, "5000.00"),
     }
     assert (follow_up["breaches"], follow_up["penaltySek"]) == (2, "15000.00")
+    said = {m["municipalityId"]: m["lines"][0]["summarySv"] for m in follow_up["months"][0]["municipalities"]}
+    assert said[ids["a"]] == "Tillgänglighet 98 % (mål minst 99 %): ej uppfylld, vite 10 000,00 kr."
     # Only the buyer computes, a whole month; a member that does not lead, or a bidder that lost, reads no one else's.
     refused = data(await admins["b"](COMPUTE, {"id": contract["id"], "month": OCTOBER}), "computeFollowUp")
     assert refused["code"] == "PERMISSION_DENIED"
