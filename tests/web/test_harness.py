@@ -1,0 +1,45 @@
+"""The browser harness itself: Chromium drives the live server, axe can fail, screenshots land."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser, Page
+
+from tests.web.conftest import artifacts_dir, axe_results, check_axe, shot
+
+BAD_PAGE = """<!doctype html><html><head></head><body>
+<input type="text" name="unlabelled">
+<p style="color:#bbb;background:#fff">Text far too pale to read</p>
+<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">
+</body></html>"""
+
+
+async def test_the_login_page_renders_is_accessible_and_is_photographed(page: Page) -> None:
+    response = await page.goto("/login")
+    assert response is not None and response.status == 200
+    assert await page.locator("input[name=email]").count() == 1
+    assert await page.locator("input[name=password]").count() == 1
+    await check_axe(page)
+    path = await shot(page, "harness-login")
+    assert path.parent == artifacts_dir() / "screenshots" and path.stat().st_size > 0
+
+
+async def test_the_login_page_fits_a_phone(phone: Page) -> None:
+    await phone.goto("/login")
+    width = await phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, "the login page scrolls sideways on a phone"
+    await check_axe(phone)
+    await shot(phone, "harness-login-phone")
+
+
+async def test_axe_finds_the_violations_of_a_deliberately_bad_page(browser: Browser) -> None:
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.set_content(BAD_PAGE)
+    found = {v["id"]: v["impact"] for v in (await axe_results(page))["violations"]}
+    assert {"label", "color-contrast", "image-alt", "html-has-lang"} <= set(found)
+    with pytest.raises(pytest.fail.Exception) as failure:
+        await check_axe(page)
+    assert "label" in str(failure.value) and "color-contrast" in str(failure.value)
+    assert "unlabelled" in str(failure.value), "the failure names the offending nodes"
+    await context.close()
