@@ -1,0 +1,22 @@
+"""The fault reports plugin object: what the registry finds in ``plugins.fault_reports``."""
+
+from plugins.contract import Name, Plugin
+from plugins.fault_reports.access import SCOPES
+from plugins.fault_reports.domain import PLUGIN_ID
+from plugins.fault_reports.graphql_api import FaultReportsMutation, FaultReportsQuery
+
+PLUGIN = Plugin(
+    id=PLUGIN_ID,
+    version="1.0.0",
+    name=Name(sv="Felanmälan", en="Fault reports"),
+    description=Name(
+        sv="Personalen felanmäler skåp och fack: kategori, beskrivning och foto.",
+        en="Staff report faults on lockers and compartments: category, description and a photo.",
+    ),
+    requires_core=">=0.1,<1",
+    depends_on={"lockers": ">=1.0,<2"},
+    piccolo_app="plugins.fault_reports.piccolo_app",
+    query=FaultReportsQuery,
+    mutation=FaultReportsMutation,
+    scopes=SCOPES,
+)
