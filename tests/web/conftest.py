@@ -71,6 +71,15 @@ class PageWatch:
 WATCHES: dict[int, PageWatch] = {}
 
 
+def watch(page: Page) -> PageWatch:
+    """Start watching a page's responses, uncaught script errors and dialogs."""
+    seen = PageWatch()
+    page.on("response", seen.on_response)
+    page.on("pageerror", seen.on_page_error)
+    page.on("dialog", seen.on_dialog)
+    return seen
+
+
 def watch_of(page: Page) -> PageWatch:
     """The watch of a page opened by these fixtures (its responses, script errors, dialogs)."""
     return WATCHES[id(page)]
@@ -123,10 +132,7 @@ async def new_page(browser: Browser, server: Server) -> AsyncIterator[NewPage]:
         if lang:
             await context.add_cookies([{"name": "lang", "value": lang, "url": server.url}])
         opened = await context.new_page()
-        watch = WATCHES[id(opened)] = PageWatch()
-        opened.on("response", watch.on_response)
-        opened.on("pageerror", watch.on_page_error)
-        opened.on("dialog", watch.on_dialog)
+        WATCHES[id(opened)] = watch(opened)
         contexts.append((context, opened))
         return opened
 

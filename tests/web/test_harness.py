@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from playwright.async_api import Browser, Page
 
-from tests.web.conftest import artifacts_dir, axe_results, check_axe, shot
+from tests.web import browser_setup
+from tests.web.conftest import artifacts_dir, axe_results, check_axe, shot, watch
 
 BAD_PAGE = """<!doctype html><html><head></head><body>
 <input type="text" name="unlabelled">
@@ -43,3 +46,24 @@ async def test_axe_finds_the_violations_of_a_deliberately_bad_page(browser: Brow
     assert "label" in str(failure.value) and "color-contrast" in str(failure.value)
     assert "unlabelled" in str(failure.value), "the failure names the offending nodes"
     await context.close()
+
+
+async def test_a_page_watch_reports_an_alert_and_a_script_error(browser: Browser) -> None:
+    context = await browser.new_context()
+    page = await context.new_page()
+    seen = watch(page)
+    await page.set_content("<script>alert('xss')</script><script>null.boom()</script>")
+    await page.wait_for_timeout(100)  # the dialog handler runs on its own task
+    problems = "\n".join(seen.problems())
+    assert "unexpected dialog (unescaped script?): alert: xss" in problems
+    assert "uncaught script error" in problems
+    await context.close()
+
+
+def test_without_root_the_browser_setup_says_exactly_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(browser_setup, "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.setattr(browser_setup.os, "geteuid", lambda: 1000)
+    with pytest.raises(browser_setup.BrowserSetupFailed, match="apt-get install -y --no-install-recommends chromium"):
+        browser_setup.ensure_chromium()
