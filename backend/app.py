@@ -1,4 +1,4 @@
-"""The litestar app factory: GraphQL at /graphql, health at /healthz."""
+"""The litestar app factory: GraphQL at /graphql, health at /healthz, the web UI at / (static files at /static)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, Request, Response, Router, get
+from litestar import Litestar, Request, Response, get
 from litestar.datastructures import Headers, State
 from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException
 from litestar.types import Scope
 from redis.asyncio import Redis
 from strawberry.exceptions import ConnectionRejectionError
@@ -24,6 +25,8 @@ from backend.lib import DomainError
 from backend.live import audit_publisher
 from backend.services import Services
 from backend.settings import Settings
+from backend.web.errors import app_http_error
+from backend.web.wiring import csrf_config, security_headers, static_router, template_config, web_lifespan, web_router
 from plugins.registry import PluginRegistry
 
 
@@ -110,20 +113,15 @@ def services_lifespan(settings: Settings, registry: PluginRegistry) -> Any:
     return lifespan
 
 
-def plugin_pages(registry: PluginRegistry) -> list[Router]:
-    """Each plugin's web pages under /web/plugins/<id>/ (for the web UI)."""
-    return [
-        Router(path=f"/web/plugins/{p.id}", route_handlers=[page.handler for page in p.pages])
-        for p in registry
-        if p.pages
-    ]
-
-
 def create_app(settings: Settings, registry: PluginRegistry | None = None) -> Litestar:
     registry = registry if registry is not None else PluginRegistry.discover(settings.plugins)
+    csrf = csrf_config(settings)
     return Litestar(
-        route_handlers=[graphql_controller(settings, registry), healthz, *plugin_pages(registry)],
-        lifespan=[services_lifespan(settings, registry)],
-        exception_handlers={DomainError: domain_error_response},
+        route_handlers=[graphql_controller(settings, registry), healthz, web_router(registry), static_router()],
+        lifespan=[services_lifespan(settings, registry), web_lifespan(csrf)],
+        exception_handlers={DomainError: domain_error_response, HTTPException: app_http_error},
+        template_config=template_config(registry),
+        csrf_config=csrf,
+        before_send=[security_headers],
         debug=False,
     )

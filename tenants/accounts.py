@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
-from backend.lib import Conflict, FieldError, NotFound, Page, PageRequest, Unauthenticated, ValidationFailed, utcnow
+from redis.asyncio import Redis
+
+from backend.lib import (
+    Conflict,
+    FieldError,
+    NotFound,
+    Page,
+    PageRequest,
+    RateLimited,
+    Unauthenticated,
+    ValidationFailed,
+    utcnow,
+)
 from tenants import audit
 from tenants.access import TENANT_ROLES, Actor, Role
 from tenants.database import Database, Scope
@@ -20,6 +33,10 @@ MIN_PASSWORD = 10
 MAX_EMAIL = 320  # app_user.email is varchar(320)
 MAX_NAME = 200  # app_user.name is varchar(200)
 SESSION_PREFIX = "svs_"
+# Lock-out: this many failed sign-ins for one e-mail address within the window lock it for as long.
+MAX_FAILED_SIGN_INS = 5
+LOCKOUT_S = 15 * 60
+LOCKED_MESSAGE = "Too many failed sign-ins: the account is locked for 15 minutes. Try again later."
 
 
 @dataclass(frozen=True)
@@ -188,12 +205,49 @@ class NewSession:
     user: UserRecord
 
 
-async def sign_in(db: Database, *, email: str, password: str, ttl: timedelta) -> NewSession:
-    """Check the password and open a session; the same error for every kind of failure."""
+def _attempt_keys(email: str) -> tuple[str, str]:
+    """Redis keys of an address's failures and lock (hashed: no addresses in Redis)."""
+    h = hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]
+    return f"samverka:signin:failures:{h}", f"samverka:signin:locked:{h}"
+
+
+async def _refuse_if_locked(redis: Redis, email: str) -> None:
+    _, locked = _attempt_keys(email)
+    ttl = await redis.ttl(locked)
+    if ttl is not None and ttl > 0:
+        raise RateLimited(LOCKED_MESSAGE, retry_after_s=int(ttl))
+
+
+async def _count_failure(redis: Redis, email: str) -> None:
+    """Failures count per address whether or not it has an account, so the lock-out reveals nothing."""
+    failures, locked = _attempt_keys(email)
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.set(failures, 0, ex=LOCKOUT_S, nx=True)  # the window starts at the first failure
+        pipe.incr(failures)  # keeps the key's expiry
+        _, count = await pipe.execute()
+    if int(count) >= MAX_FAILED_SIGN_INS:
+        await redis.set(locked, "1", ex=LOCKOUT_S)
+        await redis.delete(failures)
+        raise RateLimited(LOCKED_MESSAGE, retry_after_s=LOCKOUT_S)
+
+
+async def sign_in(
+    db: Database, *, email: str, password: str, ttl: timedelta, attempts: Redis | None = None
+) -> NewSession:
+    """Check the password and open a session; the same error for every kind of failure.
+
+    With ``attempts`` (every sign-in edge passes the process's Redis) an address with
+    ``MAX_FAILED_SIGN_INS`` failures within ``LOCKOUT_S`` is locked for ``LOCKOUT_S``: refused with
+    ``RateLimited`` before the password is even checked.
+    """
+    if attempts is not None:
+        await _refuse_if_locked(attempts, email)
     async with db.shared():
         row = await AppUser.select().where(AppUser.email == email.strip().lower()).first()
         ok = verify_password(row["password_hash"] if row else None, password)
         if row is None or not ok or row["disabled"]:
+            if attempts is not None:
+                await _count_failure(attempts, email)
             raise Unauthenticated("Wrong e-mail or password.")
         token = new_secret(SESSION_PREFIX)
         expires_at = utcnow() + ttl
@@ -201,7 +255,9 @@ async def sign_in(db: Database, *, email: str, password: str, ttl: timedelta) ->
         await UserSession.insert(
             UserSession(id=session_id, user_id=row["id"], token_hash=digest(token), expires_at=expires_at)
         )
-        return NewSession(session_id, token, expires_at, _user(row))
+    if attempts is not None:
+        await attempts.delete(_attempt_keys(email)[0])
+    return NewSession(session_id, token, expires_at, _user(row))
 
 
 async def resolve_session(db: Database, token: str) -> UserRecord:

@@ -144,7 +144,11 @@ class KernelMutation:
     ) -> Annotated[LoginSuccess | Errors, strawberry.union("LoginResult")]:
         services = info.context.services
         session = await accounts.sign_in(
-            services.db, email=email, password=password, ttl=timedelta(hours=services.settings.session_ttl_hours)
+            services.db,
+            email=email,
+            password=password,
+            ttl=timedelta(hours=services.settings.session_ttl_hours),
+            attempts=services.redis,
         )
         await services.jobs.enqueue("kernel.record_sign_in", str(session.user.id), str(session.id))
         return LoginSuccess(token=session.token, expires_at=session.expires_at, user=User.of(session.user))
