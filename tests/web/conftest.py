@@ -124,7 +124,7 @@ async def new_page(browser: Browser, server: Server) -> AsyncIterator[NewPage]:
     async def open_page(*, phone: bool = False, lang: str | None = None) -> Page:
         options: dict[str, Any] = {"base_url": server.url, "locale": "sv-SE", "timezone_id": "Europe/Stockholm"}
         if phone:
-            options |= {"viewport": PHONE, "device_scale_factor": 3, "is_mobile": True, "has_touch": True}
+            options |= {"viewport": PHONE, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
         else:
             options |= {"viewport": DESKTOP}
         context = await browser.new_context(**options)

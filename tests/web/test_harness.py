@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page
 
+from tests.conftest import World
 from tests.web import browser_setup
 from tests.web.conftest import artifacts_dir, axe_results, check_axe, shot, watch
 
@@ -67,3 +68,15 @@ def test_without_root_the_browser_setup_says_exactly_what_to_install(
     monkeypatch.setattr(browser_setup.os, "geteuid", lambda: 1000)
     with pytest.raises(browser_setup.BrowserSetupFailed, match="apt-get install -y --no-install-recommends chromium"):
         browser_setup.ensure_chromium()
+
+
+async def test_the_signed_in_fixtures_work_in_the_chosen_municipality(
+    admin_page: Page, staff_page: Page, federation_page: Page, world: World
+) -> None:
+    tag = world.a.slug.removeprefix("a-")
+    for signed_in_page in (admin_page, staff_page):
+        assert "/login" not in signed_in_page.url
+        assert f"Kommun A {tag}" in await signed_in_page.locator("header").inner_text()
+    assert "/login" not in federation_page.url
+    await shot(admin_page, "harness-admin-start")
+    await shot(staff_page, "harness-staff-start")
