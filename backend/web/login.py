@@ -8,6 +8,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.response import Redirect
 
+from backend.auth import authenticate
 from backend.lib import RateLimited, Unauthenticated
 from backend.web.i18n import gettext
 from backend.web.render import redirect, render
@@ -52,6 +53,8 @@ async def login_submit(request: Request[Any, Any, Any]) -> Response[Any]:
     if errors:
         return render(request, None, "login.html", status_code=400, email=email, next=next_path, errors=errors)
     services = services_of(request)
+    # Anonymous callers are rate limited per address, as the GraphQL sign-in is (a 429 page).
+    await authenticate(services, None, None, request.client.host if request.client else None)
     try:
         session = await accounts.sign_in(
             services.db,

@@ -28,6 +28,7 @@ from backend.services import Services
 from backend.settings import Settings
 from backend.web import i18n
 from backend.web.errors import web_exception_handlers
+from backend.web.formats import FILTERS, nice_scale, number
 from backend.web.login import login_page, login_submit, logout
 from backend.web.session import require_municipality, web_user
 from backend.web.start import choose_page, choose_submit, start_page, switch_language
@@ -96,7 +97,15 @@ def template_environment(registry: PluginRegistry) -> Environment:
         return i18n.catalogs()[i18n.current_language()].ngettext(singular, plural, n)
 
     env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]  # added by the i18n extension
+    env.filters.update(FILTERS)
+    env.filters["chart_row"] = chart_row
+    env.globals["chart_scale"] = nice_scale
     return env
+
+
+def chart_row(point: tuple[Any, Any], digits: int = 0) -> tuple[Any, str]:
+    """A chart's (label, value) as a table row, the value formatted for the reader."""
+    return point[0], number(point[1], digits)
 
 
 def template_config(registry: PluginRegistry) -> TemplateConfig[JinjaTemplateEngine]:

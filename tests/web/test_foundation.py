@@ -7,13 +7,23 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from litestar import get
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.testing import create_test_client
 from playwright.async_api import Page, expect
 
+from backend.web.errors import web_exception_handlers
+from backend.web.i18n import language
+from backend.web.session import MunicipalityRef, WebUser
+from backend.web.start import home_of
+from backend.web.wiring import set_request_language, template_config, template_environment
+from plugins.registry import PluginRegistry
 from tests.conftest import PASSWORD, GraphQLClient, Server, World, login
 from tests.web.conftest import check_axe, shot
 
@@ -126,7 +136,7 @@ async def test_signing_out_ends_the_session_for_the_api_too(browser_client: Brow
     token = browser_client.client.cookies["samverka_session"]
     api = GraphQLClient(browser_client.client.base_url.__str__().rstrip("/"), token)
     assert (await api("{ me { kind } }"))["data"]["me"]["kind"] == "user"  # type: ignore[index]
-    response = await browser_client.post("/logout", {}, token_from="/")
+    response = await browser_client.post("/logout", {}, token_from="/web/choose")
     assert response.status_code == 303 and response.headers["location"] == "/login"
     assert "samverka_session" not in browser_client.client.cookies
     page = await browser_client.client.get("/login")
@@ -299,3 +309,78 @@ async def test_the_error_page_is_accessible(page: Page) -> None:
     await page.goto("/web/no-such-page")
     await expect(page.locator("h1")).to_have_text("Sidan hittades inte")
     await check_axe(page)
+
+
+# --- error pages and macros without a server -----------------------------------------------------
+
+
+@get("/boom", sync_to_thread=False)
+def boom() -> str:
+    raise RuntimeError("secret detail of the failure")
+
+
+@get("/too-large", sync_to_thread=False)
+def too_large() -> str:
+    raise RequestEntityTooLarge()
+
+
+def test_an_unexpected_error_is_a_masked_500_page_and_an_oversized_upload_a_413_page() -> None:
+    with create_test_client(
+        route_handlers=[boom, too_large],
+        exception_handlers=web_exception_handlers(),
+        template_config=template_config(PluginRegistry([])),
+        before_request=set_request_language,
+    ) as client:
+        failed = client.get("/boom")
+        assert failed.status_code == 500 and "Något gick fel" in failed.text
+        assert "secret detail" not in failed.text and "Traceback" not in failed.text
+        client.cookies.set("lang", "en")
+        large = client.get("/too-large")
+        assert large.status_code == 413 and "The file is too large" in large.text and "5 MB" in large.text
+
+
+def render_macros(source: str, **context: Any) -> str:
+    env = template_environment(PluginRegistry([]))
+    with language("sv"):
+        return env.from_string('{% from "macros.html" import field, errors_summary, table, svg_line_chart, '
+                               'svg_bar_chart %}' + source).render(**context)
+
+
+def test_a_field_with_an_error_is_described_by_it_and_escapes_its_value() -> None:
+    html = render_macros('{{ field("email", "E-post", value, {"email": ["Saknas", "Ogiltig"]}, hint="Tips") }}',
+                         value='"><script>alert(1)</script>')
+    assert 'aria-describedby="f-email-hint f-email-error"' in html and 'aria-invalid="true"' in html
+    assert html.count('id="f-email-error"') == 1 and "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_charts_are_svg_with_a_title_and_their_numbers_in_a_table() -> None:
+    html = render_macros(
+        '{{ svg_line_chart(points, "Temperatur", "°C", id="temp") }}{{ svg_bar_chart(rows, "Leveranser", "st") }}',
+        points=[("07:00", 4.5), ("08:00", None), ("09:00", 5.25), ("10:00", 6.0)],
+        rows=[("<b>Vara</b>", 1234), ("Skara", 0)],
+    )
+    assert '<svg viewBox="0 0 640 260" role="img" aria-labelledby="temp-title temp-desc"' in html
+    assert "<title id=\"temp-title\">Temperatur (°C)</title>" in html and "<polyline" in html
+    assert '<td class="num">5,2</td>' in html and '<td class="num">1\u00a0234</td>' in html  # Swedish numbers
+    assert "&lt;b&gt;Vara&lt;/b&gt;" in html and "<b>" not in html
+    assert "style=" not in html  # the CSP allows no inline styles
+
+
+def test_each_role_starts_at_home() -> None:
+    from tenants.access import Actor, Principal, Role
+
+    place = MunicipalityRef(uuid.uuid4(), "vara", "Vara")
+    other = MunicipalityRef(uuid.uuid4(), "skara", "Skara")
+
+    def user(roles: set[Role], *, active: MunicipalityRef | None = place, fed: bool = False,
+             places: tuple[MunicipalityRef, ...] = (place,)) -> WebUser:
+        principal = Principal(actor=Actor("user", uuid.uuid4(), "x@test.example"), is_federation_admin=fed,
+                              memberships={place.id: frozenset(roles)} if roles else {},
+                              tenant_id=active.id if active else None)
+        return WebUser(principal=principal, municipality=active, municipalities=places, lang="sv", csrf_token="")
+
+    assert home_of(user(set(), active=None, fed=True, places=(place, other))) == "/web/federation"
+    assert home_of(user({Role.TENANT_ADMIN, Role.STAFF})) == "/web/admin"
+    assert home_of(user({Role.STAFF})) == "/web/staff"
+    assert home_of(user({Role.STAFF}, active=None, places=(place, other))) == "/web/choose"
+    assert home_of(user(set(), active=None, places=())) is None
