@@ -10,6 +10,7 @@ from plugins.procurement import bidding_api, contracts_api, followup_api, needs_
 from plugins.procurement.access import SCOPES
 from plugins.procurement.config import PLUGIN_ID, ProcurementConfig
 from plugins.procurement.federation import Roots
+from plugins.procurement.web import PAGES
 
 MODULES: tuple[Roots, ...] = tuple(
     m.ROOTS for m in (needs_api, setup_api, bidding_api, contracts_api, followup_api, ocds_api)
@@ -36,6 +37,7 @@ PLUGIN = Plugin(
     federation_query=_merged("ProcurementFederationQuery", [m.federation_query for m in MODULES]),
     federation_mutation=_merged("ProcurementFederationMutation", [m.federation_mutation for m in MODULES]),
     types=tuple(t for m in MODULES for t in m.types),
+    pages=PAGES,
     config=ProcurementConfig,
     scopes=SCOPES,
 )
