@@ -72,9 +72,17 @@ def error_page(request: Request[Any, Any, Any], status: int, page: tuple[str, st
     return response
 
 
+def navigate(request: Request[Any, Any, Any], location: str) -> Response[Any]:
+    """A redirect; for htmx (a fragment request) an ``HX-Redirect``, so the whole page goes there
+    instead of the sign-in page landing inside a fragment."""
+    if request.headers.get("hx-request"):
+        return Response(None, status_code=204, headers={"HX-Redirect": location})
+    return Redirect(location, status_code=303)
+
+
 def login_redirect(request: Request[Any, Any, Any], exc: LoginRequired) -> Response[Any]:
     set_language(request.cookies.get(LANG_COOKIE) or "")
-    response = Redirect(exc.location, status_code=303)
+    response = navigate(request, exc.location)
     if exc.expired:
         response.set_cookie(expired_cookie(request, SESSION_COOKIE))
         text = gettext("Your session has ended. Sign in again to continue.")
@@ -82,8 +90,8 @@ def login_redirect(request: Request[Any, Any, Any], exc: LoginRequired) -> Respo
     return response
 
 
-def choose_redirect(_: Request[Any, Any, Any], exc: ChooseMunicipality) -> Response[Any]:
-    return Redirect(exc.location, status_code=303)
+def choose_redirect(request: Request[Any, Any, Any], exc: ChooseMunicipality) -> Response[Any]:
+    return navigate(request, exc.location)
 
 
 def domain_error_page(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:

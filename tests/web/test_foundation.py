@@ -384,3 +384,9 @@ def test_each_role_starts_at_home() -> None:
     assert home_of(user({Role.STAFF})) == "/web/staff"
     assert home_of(user({Role.STAFF}, active=None, places=(place, other))) == "/web/choose"
     assert home_of(user(set(), active=None, places=())) is None
+
+
+async def test_a_live_fragment_whose_session_ended_sends_the_whole_page_to_sign_in(server: Server) -> None:
+    async with httpx.AsyncClient(base_url=server.url, cookies={"samverka_session": "svs_made-up"}) as client:
+        response = await client.get("/web/choose", headers={"HX-Request": "true"})
+    assert response.status_code == 204 and response.headers["hx-redirect"] == "/login?next=/web/choose"
