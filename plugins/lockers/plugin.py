@@ -6,6 +6,7 @@ from plugins.lockers.config import PLUGIN_ID, LockersConfig
 from plugins.lockers.graphql_api import LockersMutation, LockersQuery, LockersSubscription
 from plugins.lockers.graphql_types import TYPES
 from plugins.lockers.ingest import consume
+from plugins.lockers.web import PAGES
 
 PLUGIN = Plugin(
     id=PLUGIN_ID,
@@ -22,6 +23,7 @@ PLUGIN = Plugin(
     subscription=LockersSubscription,
     types=TYPES,
     consumers=(ConsumerSpec("lockers.ingest", consume),),
+    pages=PAGES,
     config=LockersConfig,
     scopes=SCOPES,
 )
