@@ -344,3 +344,14 @@ async def test_the_administration_reads_in_english_too(new_page: NewPage, world:
     await page.goto("/web/admin/plugins/lockers")
     await expect(page.locator("main")).to_contain_text("Raise a door-ajar alarm")
     await check_axe(page)
+
+
+async def test_the_administration_fits_a_phone(new_page: NewPage, world: World, signed_in: SignIn) -> None:
+    page = await signed_in(await new_page(phone=True), world.a.admin_email, world.a.slug)
+    for path in ("/web/admin", "/web/admin/users", "/web/admin/users/new", "/web/admin/plugins",
+                 "/web/admin/plugins/deliveries", "/web/admin/tokens", "/web/admin/audit"):
+        await page.goto(path)
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} scrolls sideways on a phone ({width} px)"
+    await check_axe(page)
+    await shot(page, "admin-audit-phone")

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from litestar import Request
 
 from backend.lib import FieldError, NotFound, PageRequest
 from backend.services import Services
+from backend.web.formats import local_datetime
 from backend.web.i18n import N_, current_language, gettext
 from backend.web.session import WebUser, require_tenant_role, services_of, web_user
 from plugins.contract import Name
@@ -29,7 +29,6 @@ ROLE_LABELS = {
     Role.INTEGRATOR: N_("Integrator"),
     Role.FEDERATION_ADMIN: N_("Federation administrator"),
 }
-LOCAL_TIME = ZoneInfo("Europe/Stockholm")
 
 
 @dataclass(frozen=True)
@@ -88,10 +87,8 @@ def text_of(name: Name) -> str:
 
 
 def local_time(moment: datetime | None) -> str:
-    """A moment as Swedish municipal staff read it: local date and time, minutes."""
-    if moment is None:
-        return ""
-    return moment.astimezone(LOCAL_TIME).strftime("%Y-%m-%d %H:%M")
+    """A moment in Swedish local time as the reader's language writes it; nothing for no moment."""
+    return "" if moment is None else local_datetime(moment)
 
 
 __all__ = [

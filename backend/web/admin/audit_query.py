@@ -14,7 +14,8 @@ from typing import Any
 from uuid import UUID
 
 from backend.lib import FieldError, NotFound, Page, PageRequest, ValidationFailed
-from backend.web.admin.access import LOCAL_TIME, local_time, role_label, text_of
+from backend.web.admin.access import local_time, role_label, text_of
+from backend.web.formats import LOCAL_TIME
 from backend.web.i18n import N_, gettext
 from plugins.registry import PluginRegistry
 from tenants import accounts, audit, tokens
