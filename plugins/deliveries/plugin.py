@@ -11,6 +11,7 @@ from plugins.deliveries.graphql_api import (
     DeliveriesSubscription,
 )
 from plugins.deliveries.graphql_types import TYPES
+from plugins.deliveries.web import PAGES
 from plugins.lockers.hooks import HOOK
 
 PLUGIN = Plugin(
@@ -30,6 +31,7 @@ PLUGIN = Plugin(
     subscription=DeliveriesSubscription,
     types=TYPES,
     consumers=(ConsumerSpec("deliveries.timers", timers.run),),
+    pages=PAGES,
     config=DeliveriesConfig,
     scopes=SCOPES,
     hooks={HOOK: lifecycle.on_locker_events},
