@@ -7,14 +7,17 @@ The page fixtures fail any test during which the server answered ≥ 500 or an a
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import pytest
 from playwright.async_api import APIResponse, Page, expect
 
 from backend.lib import utcnow
+from plugins import state as plugin_state
+from plugins.deliveries.domain import Recipient, RecipientKind
 from plugins.lockers import registration
+from plugins.registry import PluginRegistry
 from tenants import accounts, tokens
 from tenants.access import Actor, Role
 from tenants.database import Database
@@ -26,6 +29,7 @@ from tests.web.conftest import NewPage, SignIn, check_axe, shot
 
 ACTOR = Actor.system("test")
 LOCKERS = "/web/plugins/lockers"
+DELIVERIES = "/web/plugins/deliveries"
 NOT_FOUND_SV = "Sidan hittades inte"
 FORM_EXPIRED_SV = "Formuläret har gått ut"
 SESSION_ENDED_SV = "Din session har avslutats"
@@ -57,10 +61,18 @@ async def roles_of(db: Database, tenant: uuid.UUID, user: uuid.UUID) -> list[Rol
         return list((await accounts.memberships_in_tenant(scope, [user])).get(user, []))
 
 
+async def install_all(db: Database, tenant: uuid.UUID) -> Site:
+    """Lockers with a site and a locker, deliveries and fault reports, enabled through the service layer."""
+    site = await install(db, tenant)
+    async with db.tenant(tenant) as scope:
+        await plugin_state.enable(scope, PluginRegistry.discover(), "fault_reports", config=None, actor=ACTOR)
+    return site
+
+
 @pytest.fixture
 async def theirs(db: Database, world: World) -> Theirs:
-    await install(db, world.a.id)  # A has the same plugins, so a 404 is isolation, not a disabled plugin
-    site = await install(db, world.b.id)
+    await install_all(db, world.a.id)  # A has the same plugins, so a 404 is isolation, not a disabled plugin
+    site = await install_all(db, world.b.id)
     tag = uuid.uuid4().hex[:6]
     async with db.tenant(world.b.id) as scope:
         token = await tokens.create_token(scope, name=f"B-integration {tag}", scopes=["municipality:read"],
@@ -89,6 +101,7 @@ def their_pages(b: Theirs) -> list[str]:
         f"{LOCKERS}/lockers/{b.site.locker_id}/live",
         f"{LOCKERS}/compartments/{compartment}",
         f"{LOCKERS}/compartments/{compartment}/live",
+        f"{DELIVERIES}/{b.delivery_id}",
     ]
 
 
@@ -129,7 +142,9 @@ async def test_a_tenant_admin_gets_the_404_page_for_every_page_of_another_munici
         assert_none_of(await page.content(), theirs.secrets, path)
     await check_axe(page)
     await shot(page, "isolation-404")
-    for listing in ("/web/admin/users", "/web/admin/tokens", "/web/admin/audit", f"{LOCKERS}/", f"{LOCKERS}/alarms"):
+    listings = ("/web/admin/users", "/web/admin/tokens", "/web/admin/audit", f"{LOCKERS}/", f"{LOCKERS}/alarms",
+                f"{DELIVERIES}/", "/web/staff/pickups", "/web/staff/open", "/web/staff/fault")
+    for listing in listings:
         response = await page.goto(listing)
         assert response is not None and response.status == 200, listing
         assert_none_of(await page.content(), theirs.secrets, listing)
@@ -176,6 +191,53 @@ async def test_ids_that_are_no_ids_get_the_404_page(admin_page: Page) -> None:
         for path in (f"/web/admin/users/{bad}", f"{LOCKERS}/sites/{bad}", f"{LOCKERS}/compartments/{bad}"):
             response = await admin_page.goto(path)
             assert response is not None and response.status in {400, 404}, f"{path}: {response and response.status}"
+
+
+async def count(db: Database, tenant: uuid.UUID, table: str) -> int:
+    async with db.tenant(tenant) as scope:
+        return int(await scope.connection.fetchval(f"SELECT count(*) FROM {table}"))
+
+
+async def test_staff_cannot_open_or_report_a_fault_on_another_municipalitys_lockers(
+    staff_page: Page, db: Database, world: World, theirs: Theirs
+) -> None:
+    page = staff_page
+    compartment = str(next(iter(theirs.site.compartments.values())))
+    for path in (f"/web/staff/open?compartment={compartment}", f"/web/staff/fault?locker={theirs.site.locker_id}"):
+        await page.goto(path)
+        assert_none_of(await page.content(), theirs.secrets, path)
+    token = await csrf_token(page, "/web/staff/open")
+    response = await post(page, "/web/staff/open", {"compartment": compartment, "_csrf_token": token})
+    assert response.status == 404, f"opening B's compartment: {response.status}"
+    fault = {"_csrf_token": token, "target": f"{theirs.site.locker_id}/{compartment}", "category": "door_or_lock",
+             "description": "Dörren går inte att stänga"}
+    response = await page.request.post("/web/staff/fault", multipart=fault, max_redirects=0)
+    assert response.status in {400, 404}, f"reporting on B's locker: {response.status}"
+    assert_none_of(await response.text(), theirs.secrets, "the refused fault report")
+    assert await count(db, world.b.id, "lockers_command") == 0
+    assert await count(db, world.b.id, "fault_report") == 0
+    assert await count(db, world.a.id, "fault_report") == 0
+
+
+async def test_a_photo_larger_than_5_mb_gets_the_413_page_and_nothing_is_reported(
+    staff_page: Page, db: Database, world: World
+) -> None:
+    await install_all(db, world.a.id)
+    page = staff_page
+    await page.goto("/web/staff/fault")
+    await page.locator("#f-target").select_option(index=1)
+    await page.locator("input[name=category]").first.check()
+    await page.locator("#f-description").fill("Displayen är sönder")
+    jpeg = b"\xff\xd8\xff\xe0" + bytes(6 * 1024 * 1024)
+    await page.locator("input[name=photo]").set_input_files(
+        files=[{"name": "stort-foto.jpg", "mimeType": "image/jpeg", "buffer": jpeg}])
+    async with page.expect_response(lambda r: r.request.method == "POST") as sent:
+        await page.locator("main form[method=post] [type=submit]").last.click()
+    assert (await sent.value).status == 413
+    await expect(page.locator("h1")).to_contain_text(TOO_LARGE_SV)
+    await check_axe(page)
+    await shot(page, "isolation-upload-413")
+    assert await count(db, world.a.id, "fault_report") == 0
 
 
 # --- forged forms and ended sessions ----------------------------------------------------------
@@ -241,19 +303,22 @@ async def test_a_body_larger_than_allowed_gets_the_413_page(admin_page: Page) ->
 SITE_SCRIPT = "<script>alert('site')</script>"
 USER_SCRIPT = "<img src=x onerror=alert('user')>"
 TOKEN_SCRIPT = "\"><script>alert('token')</script>"
+RECIPIENT_SCRIPT = "<svg onload=alert('recipient')>"
 
 
 async def no_injected_markup(page: Page, where: str) -> None:
     injected = await page.evaluate(
         """() => [...document.querySelectorAll('script')].filter(s => s.textContent.includes("alert('")).length
-                 + document.querySelectorAll('img[src="x"]').length""")
+                 + document.querySelectorAll('img[src="x"], svg[onload]').length""")
     assert injected == 0, f"{where}: script from a text field became markup"
 
 
 async def test_script_typed_into_names_is_shown_as_text_on_every_page(
     admin_page: Page, db: Database, world: World, new_page: NewPage, signed_in: SignIn
 ) -> None:
-    await install(db, world.a.id)
+    lockers = await install(db, world.a.id)
+    recipient = Recipient(RecipientKind.STAFF_UNIT, RECIPIENT_SCRIPT, "+46701234567", None)
+    delivery = await create(db, lockers, replace(new(lockers), recipient=recipient))
     async with db.tenant(world.a.id) as scope:
         site = await registration.register_site(scope, registration.NewSite(SITE_SCRIPT, SITE_SCRIPT), actor=ACTOR)
         email = f"evil-{uuid.uuid4().hex[:6]}@test.example"
@@ -268,6 +333,8 @@ async def test_script_typed_into_names_is_shown_as_text_on_every_page(
         ("/web/admin/tokens", TOKEN_SCRIPT),
         (f"{LOCKERS}/", SITE_SCRIPT),
         (f"{LOCKERS}/sites/{site['id']}", SITE_SCRIPT),
+        (f"{DELIVERIES}/", RECIPIENT_SCRIPT),
+        (f"{DELIVERIES}/{delivery.row['id']}", RECIPIENT_SCRIPT),
     ]
     for path, text in shown:
         response = await admin_page.goto(path)
