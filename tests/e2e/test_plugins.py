@@ -243,10 +243,20 @@ async def test_a_live_notice_subscription_hears_posts_and_stops_when_the_plugin_
     assert "data" not in refused["payload"] or refused["payload"]["data"] is None
 
 
-async def test_a_plugins_web_page_is_mounted_under_its_id(server: Server) -> None:
+async def test_a_plugins_web_page_is_mounted_under_its_id_for_municipalities_that_enabled_it(
+    server: Server, world: World
+) -> None:
+    admin_a, admin_b = await login(server, world.a.admin_email), await login(server, world.b.admin_email)
+    enabled = await admin_a(ENABLE, {"id": "notices", "config": CONFIG})
+    assert enabled["data"]["enablePlugin"]["__typename"] == "PluginInfo", enabled  # type: ignore[index]
+    page = f"{server.url}/web/plugins/notices/"
     async with httpx.AsyncClient() as client:
-        response = await client.get(f"{server.url}/web/plugins/notices/")
-    assert response.status_code == 200 and "Anslagstavla" in response.text
+        stranger = await client.get(page)
+        a = await client.get(page, cookies={"samverka_session": admin_a.token or "", "samverka_tenant": world.a.slug})
+        b = await client.get(page, cookies={"samverka_session": admin_b.token or "", "samverka_tenant": world.b.slug})
+    assert stranger.status_code == 303 and stranger.headers["location"].startswith("/login")
+    assert a.status_code == 200 and "Anslagstavla" in a.text
+    assert b.status_code == 404  # B has not enabled the notice board: its page is not there
 
 
 async def test_the_plugins_table_is_tenant_owned_and_covered_by_the_rls_check(owner: Any) -> None:
