@@ -17,13 +17,14 @@ from backend.lib import utcnow
 from plugins import state as plugin_state
 from plugins.deliveries.domain import Recipient, RecipientKind
 from plugins.lockers import registration
+from plugins.lockers.ingest_records import ALARM_RAISED
 from plugins.registry import PluginRegistry
 from tenants import accounts, tokens
 from tenants.access import Actor, Role
 from tenants.database import Database
 from tenants.secrets import digest
 from tenants.tables import UserSession
-from tests.conftest import PASSWORD, World
+from tests.conftest import PASSWORD, World, make_world
 from tests.integration.test_deliveries import Site, create, install, new
 from tests.web.conftest import NewPage, SignIn, check_axe, shot
 
@@ -46,6 +47,7 @@ class Theirs:
     token_id: uuid.UUID
     site: Site
     delivery_id: uuid.UUID
+    alarm_id: uuid.UUID
     secrets: tuple[str, ...]
 
 
@@ -78,6 +80,9 @@ async def theirs(db: Database, world: World) -> Theirs:
         token = await tokens.create_token(scope, name=f"B-integration {tag}", scopes=["municipality:read"],
                                           expires_in_days=30, actor=ACTOR)
         site_name = await scope.connection.fetchval("SELECT name FROM lockers_site WHERE id = $1", site.site_id)
+        alarm_id = await scope.connection.fetchval(  # as the ingest records a gateway's alarm
+            ALARM_RAISED, world.b.id, f"door-{tag}", "door_ajar", "critical", f"B-larm {tag}", None,
+            site.endpoint_id, site.locker_id, next(iter(site.compartments.values())), utcnow())
     delivery = await create(db, site, new(site, reference=f"B-ORDER-{tag}"))
     return Theirs(
         admin_id=await user_id(db, world.b.id, world.b.admin_email),
@@ -85,8 +90,9 @@ async def theirs(db: Database, world: World) -> Theirs:
         token_id=token.record.id,
         site=site,
         delivery_id=delivery.row["id"],
+        alarm_id=alarm_id,
         secrets=(world.b.admin_email, world.b.staff_email, f"B-integration {tag}", site_name, site.locker_key,
-                 f"B-ORDER-{tag}", f"Kommun B {world.b.slug.removeprefix('b-')}"),
+                 f"B-ORDER-{tag}", f"B-larm {tag}", f"Kommun B {world.b.slug.removeprefix('b-')}"),
     )
 
 
@@ -150,7 +156,7 @@ async def test_a_tenant_admin_gets_the_404_page_for_every_page_of_another_munici
         assert_none_of(await page.content(), theirs.secrets, listing)
 
 
-async def test_a_tenant_admin_cannot_change_another_municipalitys_users_or_tokens_by_their_ids(
+async def test_a_tenant_admin_cannot_change_another_municipalitys_users_tokens_or_alarms_by_their_ids(
     admin_page: Page, db: Database, world: World, theirs: Theirs
 ) -> None:
     token = await csrf_token(admin_page)
@@ -158,6 +164,7 @@ async def test_a_tenant_admin_cannot_change_another_municipalitys_users_or_token
         (f"/web/admin/users/{theirs.staff_id}/roles", {"role": Role.TENANT_ADMIN.value}),
         (f"/web/admin/users/{theirs.admin_id}/roles/remove", {"role": Role.TENANT_ADMIN.value}),
         (f"/web/admin/tokens/{theirs.token_id}/revoke", {}),
+        (f"{LOCKERS}/alarms/{theirs.alarm_id}/acknowledge", {}),
     ]
     for path, form in attempts:
         response = await post(admin_page, path, {**form, "_csrf_token": token})
@@ -167,6 +174,8 @@ async def test_a_tenant_admin_cannot_change_another_municipalitys_users_or_token
     assert await roles_of(db, world.b.id, theirs.admin_id) == [Role.TENANT_ADMIN]
     async with db.tenant(world.b.id) as scope:
         assert (await tokens.get_token(scope, theirs.token_id)).revoked_at is None
+        acknowledged = "SELECT acknowledged_at FROM lockers_alarm WHERE id = $1"
+        assert await scope.connection.fetchval(acknowledged, theirs.alarm_id) is None
 
 
 async def test_choosing_another_municipality_by_hand_never_shows_it(
@@ -184,6 +193,24 @@ async def test_choosing_another_municipality_by_hand_never_shows_it(
         assert_none_of(await page.content(), theirs.secrets, f"{path} with B's slug in the cookie")
     await page.goto("/web/admin/users")  # the stale choice was forgotten: back in a municipality of one's own
     assert_none_of(await page.content(), theirs.secrets, "the page after the refused choice")
+
+
+async def test_a_federation_admin_sees_nothing_of_another_federation(
+    db: Database, world: World, new_page: NewPage, signed_in: SignIn
+) -> None:
+    other = await make_world(db)
+    page = await signed_in(await new_page(), other.federation_admin_email)
+    tag = world.a.slug.removeprefix("a-")
+    ours = (f"Kommun A {tag}", f"Kommun B {tag}", world.a.admin_email)
+    for path in ("/web/federation", "/web/federation/plugins", "/web/federation/costs", "/web/choose"):
+        response = await page.goto(path)
+        assert response is not None and response.status == 200, path
+        assert_none_of(await page.content(), ours, f"{path} of another federation")
+    await page.goto("/web/federation")
+    await expect(page.locator("main")).to_contain_text(f"Kommun A {other.a.slug.removeprefix('a-')}")
+    token = await csrf_token(page, "/web/choose")
+    response = await post(page, "/web/choose", {"municipality": world.a.slug, "_csrf_token": token})
+    assert response.status == 404, "a municipality of another federation is as unknown as none"
 
 
 async def test_ids_that_are_no_ids_get_the_404_page(admin_page: Page) -> None:
