@@ -48,8 +48,10 @@ def _locked(path: Path) -> IO[str]:
     return guard
 
 
-def ensure_chromium(out: IO[str] = sys.stderr) -> Path:
-    """Path of Debian's Chromium, installing it with apt-get when it is missing."""
+def ensure_chromium(out: IO[str] | None = None) -> Path:
+    """Path of Debian's Chromium, installing it with apt-get when it is missing; progress goes to
+    ``out`` (the standard error of the moment by default)."""
+    out = out or sys.stderr
     if CHROMIUM.is_file():
         return CHROMIUM
     apt = shutil.which("apt-get")
@@ -70,8 +72,9 @@ def ensure_chromium(out: IO[str] = sys.stderr) -> Path:
     return CHROMIUM
 
 
-def ensure_axe(out: IO[str] = sys.stderr) -> Path:
+def ensure_axe(out: IO[str] | None = None) -> Path:
     """Path of ``axe.min.js``, running ``npm ci`` in tests/web/axe when it is missing or stale."""
+    out = out or sys.stderr
     lock_file = AXE_DIR / "package-lock.json"
     installed = AXE_DIR / "node_modules" / ".package-lock.json"  # npm writes it after an install
 

@@ -11,6 +11,7 @@ escaping canary). Helpers: ``await check_axe(page)`` and ``await shot(page, name
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -89,10 +90,13 @@ def watch_of(page: Page) -> PageWatch:
 
 
 @pytest.fixture(scope="session")
-def browser_tools() -> tuple[Path, Path]:
-    """Chromium and axe-core, installed on first use; a clear failure (never a skip) otherwise."""
+def browser_tools(request: pytest.FixtureRequest) -> tuple[Path, Path]:
+    """Chromium and axe-core, installed on first use with the installers' progress shown live
+    (past pytest's output capture); a clear failure (never a skip) when that is impossible."""
+    capture = request.config.pluginmanager.getplugin("capturemanager")
     try:
-        return ensure_chromium(), ensure_axe()
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            return ensure_chromium(), ensure_axe()
     except BrowserSetupFailed as failure:
         pytest.fail(str(failure), pytrace=False)
 
