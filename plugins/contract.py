@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
 
@@ -50,13 +50,35 @@ class ConsumerSpec:
     fn: Callable[[Runtime], Awaitable[None]]
 
 
+Audience = Literal["municipality", "staff", "federation"]
+
+
 @dataclass(frozen=True)
 class WebPage:
-    """A page of the web UI, mounted at ``/web/plugins/<plugin id>/<path>``."""
+    """A page of the web UI a plugin contributes; ``audience`` says where it lives and who sees it.
+
+    * ``"municipality"``: mounted at ``/web/plugins/<plugin id>/<path>``, only in municipalities
+      that enabled the plugin (404 elsewhere), listed in the main navigation.
+    * ``"staff"``: mounted and guarded the same way, listed on the staff home ``/web/staff`` (made
+      for phones) instead of the main navigation. The handler checks the staff role itself.
+    * ``"federation"``: mounted at ``/web/federation/<plugin id>/<path>`` for federation
+      administrators only (403 for anyone else), with no municipality chosen and no enablement
+      guard (the handler reports per member, e.g. "not enabled"); listed on the federation's pages.
+
+    ``path`` is where the page's link points, relative to its mount; ``handler`` is a litestar route
+    handler or router, mounted under the same prefix. A plugin's templates live in ``templates/``
+    beside the module that defines its first plain handler and are named ``<plugin id>/<file>``.
+    """
 
     path: str
     title: Name
-    handler: Any  # a litestar route handler
+    handler: Any  # a litestar route handler or router
+    audience: Audience = "municipality"
+
+    def href(self, plugin_id: str) -> str:
+        """Where the page's link points."""
+        root = "/web/federation" if self.audience == "federation" else "/web/plugins"
+        return f"{root}/{plugin_id}/{self.path.lstrip('/')}"
 
 
 SECRET = "secret"

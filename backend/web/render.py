@@ -50,8 +50,8 @@ def nav_items(request: Request[Any, Any, Any], user: WebUser | None) -> list[Nav
         if plugin.id not in user.enabled_plugins:
             continue
         for page in plugin.pages:
-            href = f"/web/plugins/{plugin.id}/{page.path.lstrip('/')}"
-            items.append((href, page.title.sv if lang == "sv" else page.title.en))
+            if page.audience == "municipality":  # staff pages are on /web/staff, federation ones there
+                items.append((page.href(plugin.id), page.title.sv if lang == "sv" else page.title.en))
     path = request.url.path
     current = max((href for href, _ in items if path == href or (href != "/" and path.startswith(href))),
                   key=len, default=None)

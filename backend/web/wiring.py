@@ -30,7 +30,7 @@ from backend.web import i18n
 from backend.web.errors import web_exception_handlers
 from backend.web.formats import FILTERS, nice_scale, number
 from backend.web.login import login_page, login_submit, logout
-from backend.web.session import require_municipality, web_user
+from backend.web.session import require_federation_admin, require_municipality, web_user
 from backend.web.start import choose_page, choose_submit, start_page, switch_language
 from plugins.contract import Plugin
 from plugins.registry import PluginRegistry
@@ -63,15 +63,23 @@ SECURITY_HEADERS = {
 }
 
 
+def _handler_modules(handler: Any) -> list[str]:
+    """The modules defining a page's handler, or the handlers of a page's router."""
+    if isinstance(handler, Router):
+        return [h.fn.__module__ for route in handler.routes for h in getattr(route, "route_handlers", [])]
+    fn = getattr(handler, "fn", None)
+    return [getattr(fn, "__module__", "")]
+
+
 def _plugin_template_dir(plugin: Plugin) -> Path | None:
     """A plugin's templates live in ``templates/`` beside the module that defines its pages."""
     for page in plugin.pages:
-        fn = getattr(page.handler, "fn", None)
-        module = sys.modules.get(getattr(fn, "__module__", ""))
-        if module is not None and module.__file__:
-            directory = Path(module.__file__).parent / "templates"
-            if directory.is_dir():
-                return directory
+        for name in _handler_modules(page.handler):
+            module = sys.modules.get(name)
+            if module is not None and module.__file__:
+                directory = Path(module.__file__).parent / "templates"
+                if directory.is_dir():
+                    return directory
     return None
 
 
@@ -166,17 +174,23 @@ def plugin_enabled(plugin_id: str) -> Callable[[ASGIConnection[Any, Any, Any, An
     return guard
 
 
+async def federation_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A guard: federation pages are for federation administrators only (the 403 page otherwise)."""
+    require_federation_admin(await web_user(connection))
+
+
 def plugin_routers(registry: PluginRegistry) -> list[Router]:
-    """Each plugin's web pages under /web/plugins/<id>/, behind the enablement guard."""
-    return [
-        Router(
-            path=f"/web/plugins/{p.id}",
-            route_handlers=[page.handler for page in p.pages],
-            guards=[plugin_enabled(p.id)],
-        )
-        for p in registry
-        if p.pages
-    ]
+    """Each plugin's web pages: municipality and staff pages under /web/plugins/<id>/, behind the
+    enablement guard; federation pages under /web/federation/<id>/, for federation admins only."""
+    routers = []
+    for p in registry:
+        local = [page.handler for page in p.pages if page.audience != "federation"]
+        federation = [page.handler for page in p.pages if page.audience == "federation"]
+        if local:
+            routers.append(Router(path=f"/web/plugins/{p.id}", route_handlers=local, guards=[plugin_enabled(p.id)]))
+        if federation:
+            routers.append(Router(path=f"/web/federation/{p.id}", route_handlers=federation, guards=[federation_admin]))
+    return routers
 
 
 async def set_request_language(request: Request[Any, Any, Any]) -> None:
@@ -221,8 +235,7 @@ def web_router(registry: PluginRegistry, pages: list[Any] | None = None) -> Rout
 
 
 def static_router() -> Router:
-    return create_static_files_router(path="/static", directories=[STATIC_DIR], name="static",
-                                      include_in_schema=False)
+    return create_static_files_router(path="/static", directories=[STATIC_DIR], name="static", include_in_schema=False)
 
 
 __all__ = [
