@@ -1,6 +1,8 @@
 """The deliveries' web pages (plugin pages under /web/plugins/deliveries): the municipality's
 deliveries with filters, one delivery with its transitions, cold-chain record and notification
-log, and the deliveries whose cold chain broke. Staff and tenant admins, through the API's reads."""
+log, and the deliveries whose cold chain broke. Staff and tenant admins, through the API's reads.
+Also today's pickups for staff (``web_pickups``) and each member's savings for the federation
+(``web_savings``)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,8 @@ from plugins.contract import Name, WebPage
 from plugins.deliveries import queries, service, web_labels
 from plugins.deliveries.access import PEOPLE
 from plugins.deliveries.domain import Status
+from plugins.deliveries.web_pickups import pickups_page
+from plugins.deliveries.web_savings import savings_page
 from plugins.lockers import web_labels as lockers_labels
 
 ROOT = "/web/plugins/deliveries"
@@ -136,4 +140,16 @@ PAGES = (
     ),
     # A plain handler: the foundation finds this plugin's templates/ beside the module that defines it.
     WebPage(path="/cold-chain", title=Name(sv="Bruten kylkedja", en="Broken cold chains"), handler=cold_chain_page),
+    WebPage(
+        path="/pickups",
+        title=Name(sv="Dagens hämtningar", en="Today's pickups"),
+        handler=pickups_page,
+        audience="staff",
+    ),
+    WebPage(
+        path="/savings",
+        title=Name(sv="Besparing per medlem", en="Savings per member"),
+        handler=savings_page,
+        audience="federation",
+    ),
 )

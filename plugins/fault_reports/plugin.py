@@ -4,6 +4,7 @@ from plugins.contract import Name, Plugin
 from plugins.fault_reports.access import SCOPES
 from plugins.fault_reports.domain import PLUGIN_ID
 from plugins.fault_reports.graphql_api import FaultReportsMutation, FaultReportsQuery
+from plugins.fault_reports.web import PAGES
 
 PLUGIN = Plugin(
     id=PLUGIN_ID,
@@ -18,5 +19,6 @@ PLUGIN = Plugin(
     piccolo_app="plugins.fault_reports.piccolo_app",
     query=FaultReportsQuery,
     mutation=FaultReportsMutation,
+    pages=PAGES,
     scopes=SCOPES,
 )

@@ -1,6 +1,7 @@
 """The lockers' web pages (plugin pages under /web/plugins/lockers): sites, their lockers, each
 locker's compartments with live state (an htmx fragment polled every 2 s), and a compartment's
-temperature over the last day. Staff and tenant admins; every read is the API's own query."""
+temperature over the last day; and the staff page that opens a compartment (``web_open``). Staff
+and tenant admins; every read is the API's own query."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from plugins.contract import Name, WebPage
 from plugins.lockers import queries, web_chart, web_labels
 from plugins.lockers.web_access import ROOT, reader
 from plugins.lockers.web_alarms import acknowledge, alarms_page
+from plugins.lockers.web_open import open_page, open_submit, opened_page
 
 POLL = "every 2s"
 
@@ -177,4 +179,10 @@ PAGES = (
     ),
     # A plain handler: the foundation finds this plugin's templates/ beside the module that defines it.
     WebPage(path="/alarms", title=Name(sv="Skåplarm", en="Locker alarms"), handler=alarms_page),
+    WebPage(
+        path="/open",
+        title=Name(sv="Öppna ett fack", en="Open a compartment"),
+        handler=Router(path="/", route_handlers=[open_page, open_submit, opened_page]),
+        audience="staff",
+    ),
 )

@@ -37,6 +37,7 @@ from tests.web.conftest import check_axe, shot
 ACTOR = Actor.system("test")
 CATEGORY = "Leveransskåp som tjänst"
 VENDOR = "Kylbox Service AB"
+FEDERATION_REPORTS = ("/web/federation/deliveries/savings", "/web/federation/procurement/costs")
 
 
 def federation_admin(world: World) -> Caller:
@@ -168,12 +169,17 @@ async def test_a_federation_admin_sees_the_members_the_plugin_matrix_and_cost_an
     await check_axe(page)
     await shot(page, "federation-plugins")
 
-    await page.goto("/web/federation/costs")
+    await page.goto("/web/federation")  # the plugins' federation pages are listed on the federation's pages
+    await page.get_by_role("link", name="Besparing per medlem").click()
     await expect(page.locator("svg title", has_text="Sparade personaltimmar")).to_have_count(1)
-    await expect(page.locator("svg title", has_text="Kostnad för gemensamma avtal")).to_have_count(1)
     savings = page.locator("table", has=page.locator("caption", has_text="Leveranser och besparing per medlem"))
     await expect(row_of(savings, a_name).locator("td")).to_have_text(["2", "0", "30,0", "1,00\u00a0h"])
     await expect(row_of(savings, b_name).locator("td")).to_have_text(["Leveranser inte aktiverade"])
+    await check_axe(page)
+    await shot(page, "federation-savings")
+
+    await page.get_by_role("link", name="Kostnad per medlem").click()
+    await expect(page.locator("svg title", has_text="Kostnad för gemensamma avtal")).to_have_count(1)
     cost = page.locator("table", has=page.locator("caption", has_text="Varje medlems kostnad"))
     await expect(row_of(cost, a_name).locator("td")).to_have_text(["255\u00a0500,00\u00a0kr"])
     await expect(row_of(cost, b_name).locator("td")).to_have_text(["109\u00a0500,00\u00a0kr"])
@@ -182,14 +188,15 @@ async def test_a_federation_admin_sees_the_members_the_plugin_matrix_and_cost_an
     await check_axe(page)
     await shot(page, "federation-costs")
 
-    response = await page.goto("/web/federation/costs?year=tjugo")
-    assert response is not None and response.status == 400
-    await expect(page.locator("#f-year-error")).to_contain_text("2000")
-    await check_axe(page)
+    for report in FEDERATION_REPORTS:
+        response = await page.goto(f"{report}?year=tjugo")
+        assert response is not None and response.status == 400, report
+        await expect(page.locator("#f-year-error")).to_contain_text("2000")
+        await check_axe(page)
 
 
 async def test_a_tenant_admin_gets_the_403_page_on_every_federation_page(admin_page: Page) -> None:
-    for path in ("/web/federation", "/web/federation/plugins", "/web/federation/costs"):
+    for path in ("/web/federation", "/web/federation/plugins", *FEDERATION_REPORTS):
         response = await admin_page.goto(path)
         assert response is not None and response.status == 403, path
         await expect(admin_page.locator("h1")).to_have_text("Du saknar behörighet")

@@ -31,6 +31,8 @@ from tests.web.conftest import NewPage, SignIn, check_axe, shot
 ACTOR = Actor.system("test")
 LOCKERS = "/web/plugins/lockers"
 DELIVERIES = "/web/plugins/deliveries"
+FAULT_REPORT = "/web/plugins/fault_reports/report"
+FEDERATION_REPORTS = ("/web/federation/deliveries/savings", "/web/federation/procurement/costs")
 NOT_FOUND_SV = "Sidan hittades inte"
 FORM_EXPIRED_SV = "Formuläret har gått ut"
 SESSION_ENDED_SV = "Din session har avslutats"
@@ -149,7 +151,7 @@ async def test_a_tenant_admin_gets_the_404_page_for_every_page_of_another_munici
     await check_axe(page)
     await shot(page, "isolation-404")
     listings = ("/web/admin/users", "/web/admin/tokens", "/web/admin/audit", f"{LOCKERS}/", f"{LOCKERS}/alarms",
-                f"{DELIVERIES}/", "/web/staff/pickups", "/web/staff/open", "/web/staff/fault")
+                f"{DELIVERIES}/", f"{DELIVERIES}/pickups", f"{LOCKERS}/open", FAULT_REPORT)
     for listing in listings:
         response = await page.goto(listing)
         assert response is not None and response.status == 200, listing
@@ -202,7 +204,7 @@ async def test_a_federation_admin_sees_nothing_of_another_federation(
     page = await signed_in(await new_page(), other.federation_admin_email)
     tag = world.a.slug.removeprefix("a-")
     ours = (f"Kommun A {tag}", f"Kommun B {tag}", world.a.admin_email)
-    for path in ("/web/federation", "/web/federation/plugins", "/web/federation/costs", "/web/choose"):
+    for path in ("/web/federation", "/web/federation/plugins", *FEDERATION_REPORTS, "/web/choose"):
         response = await page.goto(path)
         assert response is not None and response.status == 200, path
         assert_none_of(await page.content(), ours, f"{path} of another federation")
@@ -230,15 +232,15 @@ async def test_staff_cannot_open_or_report_a_fault_on_another_municipalitys_lock
 ) -> None:
     page = staff_page
     compartment = str(next(iter(theirs.site.compartments.values())))
-    for path in (f"/web/staff/open?compartment={compartment}", f"/web/staff/fault?locker={theirs.site.locker_id}"):
+    for path in (f"{LOCKERS}/open?compartment={compartment}", f"{FAULT_REPORT}?locker={theirs.site.locker_id}"):
         await page.goto(path)
         assert_none_of(await page.content(), theirs.secrets, path)
-    token = await csrf_token(page, "/web/staff/open")
-    response = await post(page, "/web/staff/open", {"compartment": compartment, "_csrf_token": token})
+    token = await csrf_token(page, "/web/plugins/lockers/open")
+    response = await post(page, "/web/plugins/lockers/open", {"compartment": compartment, "_csrf_token": token})
     assert response.status == 404, f"opening B's compartment: {response.status}"
     fault = {"_csrf_token": token, "target": f"{theirs.site.locker_id}/{compartment}", "category": "door_or_lock",
              "description": "Dörren går inte att stänga"}
-    response = await page.request.post("/web/staff/fault", multipart=fault, max_redirects=0)
+    response = await page.request.post("/web/plugins/fault_reports/report", multipart=fault, max_redirects=0)
     assert response.status in {400, 404}, f"reporting on B's locker: {response.status}"
     assert_none_of(await response.text(), theirs.secrets, "the refused fault report")
     assert await count(db, world.b.id, "lockers_command") == 0
@@ -251,7 +253,7 @@ async def test_a_photo_larger_than_5_mb_gets_the_413_page_and_nothing_is_reporte
 ) -> None:
     await install_all(db, world.a.id)
     page = staff_page
-    await page.goto("/web/staff/fault")
+    await page.goto("/web/plugins/fault_reports/report")
     await page.locator("#f-target").select_option(index=1)
     await page.locator("input[name=category]").first.check()
     await page.locator("#f-description").fill("Displayen är sönder")

@@ -270,7 +270,7 @@ async def test_staff_on_a_phone_pick_up_open_a_compartment_and_report_faults(
     opened = data(await s.admin(AUDIT, {"action": "lockers.open_requested"}), "auditLog")["nodes"]
     assert [n["actorLabel"] for n in opened].count(world.a.staff_email) == 1  # besides the courier's drop-off
 
-    await page.goto("/web/staff/open")  # another municipality's compartment: not offered, and refused alike
+    await page.goto("/web/plugins/lockers/open")  # another municipality's compartment: not offered, and refused alike
     assert await page.locator(f"option[value='{elsewhere.compartments['1']}']").count() == 0
     await page.evaluate(
         "id => document.querySelector('#f-compartment').add(new Option('B', id, true, true))",
@@ -281,7 +281,7 @@ async def test_staff_on_a_phone_pick_up_open_a_compartment_and_report_faults(
     await expect(page.locator("h1")).to_have_text("Sidan hittades inte")
     assert await redis.xlen(contracts.commands_stream(elsewhere.endpoint_id)) == 0
 
-    await page.goto("/web/staff/fault")
+    await page.goto("/web/plugins/fault_reports/report")
     await page.get_by_label("Var är felet?").select_option(f"{locker_id}/{s.compartments['1']}")
     await page.get_by_label("Dörr eller lås").check()
     await page.get_by_label("Beskriv felet").fill("Dörren går trögt. <script>alert('x')</script>")
@@ -301,9 +301,9 @@ async def test_staff_on_a_phone_pick_up_open_a_compartment_and_report_faults(
         "compartmentId": s.compartments["1"],
     }
 
-    await page.goto("/web/staff/fault")
+    await page.goto("/web/plugins/fault_reports/report")
     await page.get_by_role("button", name="Skicka felanmälan").click()  # nothing chosen: the browser asks
-    assert page.url.endswith("/web/staff/fault")
+    assert page.url.endswith("/web/plugins/fault_reports/report")
     await page.get_by_label("Var är felet?").select_option(locker_id)
     await page.get_by_label("Temperatur").check()
     await page.get_by_label("Beskriv felet").fill("Det är varmt i skåpet.")

@@ -1,5 +1,6 @@
 """The municipality's lockers and their compartments, grouped by site, for the staff pages'
-choices: read with the lockers plugin's own queries."""
+choices (opening a compartment here, reporting a fault in the fault reports plugin): read with the
+lockers plugin's own queries. Their options are the template ``lockers/staff/_target_options.html``."""
 
 from __future__ import annotations
 

@@ -1,12 +1,13 @@
-"""Reporting a fault (felanmälan) from a phone: the locker or one of its compartments, a category,
-a description and an optional photo (JPEG or PNG, at most 5 MB, checked by its content). Stored
-by the fault reports plugin's own service (the one ``reportFault`` calls), which audits it."""
+"""Reporting a fault (felanmälan) from a phone (a staff page, ``/web/plugins/fault_reports/report``):
+the locker or one of its compartments, a category, a description and an optional photo (JPEG or
+PNG, at most 5 MB, checked by its content). Stored by the plugin's own service (the one
+``reportFault`` calls), which audits it. The choices are the lockers plugin's (a dependency)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, get, post
+from litestar import Request, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import HTTPException
 from litestar.response import Redirect, Template
@@ -14,12 +15,14 @@ from litestar.response import Redirect, Template
 from backend.lib import ValidationFailed, utcnow
 from backend.web.i18n import N_, gettext
 from backend.web.render import redirect, render
-from backend.web.staff import targets
-from backend.web.staff.access import FAULT_REPORTS, StaffContext, staff
+from backend.web.staff import StaffContext, staff
+from plugins.contract import Name, WebPage
 from plugins.fault_reports import service
 from plugins.fault_reports.domain import MAX_PHOTO_BYTES, Category, NewFaultReport, problems_with
 from plugins.lockers import web_labels as lockers_labels
+from plugins.lockers import web_targets as targets
 
+REPORT = "/web/plugins/fault_reports/report"
 MAX_BODY = MAX_PHOTO_BYTES + 256 * 1024  # the photo and the form's text fields
 CATEGORIES = {
     Category.DOOR_OR_LOCK: N_("Door or lock"),
@@ -45,7 +48,7 @@ async def _form(
     return render(
         request,
         ctx.user,
-        "staff/fault.html",
+        "fault_reports/report.html",
         status_code=status,
         choices=choices,
         categories=[(c.value, gettext(text)) for c, text in CATEGORIES.items()],
@@ -53,14 +56,15 @@ async def _form(
         errors=errors,
         max_mb=MAX_PHOTO_BYTES // (1024 * 1024),
         fmt=lockers_labels,
+        action=REPORT,
     )
 
 
-@get("/web/staff/fault")
+@get("/report")
 async def fault_page(
     request: Request[Any, Any, Any], locker: str | None = None, compartment: str | None = None
 ) -> Template:
-    ctx = await staff(request, FAULT_REPORTS)
+    ctx = await staff(request)
     target = f"{locker}/{compartment}" if locker and compartment else (locker or "")
     return await _form(request, ctx, {"target": target, "category": "", "description": ""}, {}, 200)
 
@@ -75,9 +79,9 @@ async def _photo(value: Any) -> bytes | None:
     return content or None
 
 
-@post("/web/staff/fault", request_max_body_size=MAX_BODY)
+@post("/report", request_max_body_size=MAX_BODY)
 async def fault_submit(request: Request[Any, Any, Any]) -> Template | Redirect:
-    ctx = await staff(request, FAULT_REPORTS)
+    ctx = await staff(request)
     form = await request.form()
     values = {k: str(form.get(k) or "") for k in ("target", "category", "description")}
     photo = await _photo(form.get("photo"))
@@ -104,3 +108,13 @@ async def fault_submit(request: Request[Any, Any, Any]) -> Template | Redirect:
             errors["photo"] = gettext("Choose the photo again: it was not saved.")
         return await _form(request, ctx, values, errors, 400)
     return redirect(request, "/web/staff", flash=gettext("Thank you. The fault is reported."))
+
+
+PAGES = (
+    WebPage(
+        path="/report",
+        title=Name(sv="Felanmäl", en="Report a fault"),
+        handler=Router(path="/", route_handlers=[fault_page, fault_submit]),
+        audience="staff",
+    ),
+)

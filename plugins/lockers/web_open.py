@@ -1,7 +1,7 @@
-"""Opening a compartment from a phone, through the lockers plugin's own command service (the one
-``openCompartment`` calls: recorded, audited, sent to the locker, answered once it confirms,
-refuses, fails or says nothing in time). The answer page is reached by a redirect, so reloading
-it never opens the compartment again."""
+"""Opening a compartment from a phone (a staff page, ``/web/plugins/lockers/open``), through the
+lockers plugin's own command service (the one ``openCompartment`` calls: recorded, audited, sent
+to the locker, answered once it confirms, refuses, fails or says nothing in time). The answer page
+is reached by a redirect, so reloading it never opens the compartment again."""
 
 from __future__ import annotations
 
@@ -14,11 +14,14 @@ from litestar.response import Redirect, Template
 from backend.lib import NotFound
 from backend.web.i18n import gettext
 from backend.web.render import redirect, render
-from backend.web.staff import targets
-from backend.web.staff.access import FAULT_REPORTS, LOCKERS, StaffContext, available, staff
+from backend.web.staff import StaffContext, available, staff
 from plugins.lockers import commands, config, queries
 from plugins.lockers import web_labels as lockers_labels
+from plugins.lockers import web_targets as targets
+from plugins.lockers.web_access import ROOT
 
+FAULT_REPORTS = "fault_reports"  # linked to by URL where enabled; this plugin does not need it
+OPEN = f"{ROOT}/open"
 OPENED, REFUSED, FAILED, WAITING = "opened", "refused", "failed", "waiting"
 VERDICT = {"confirmed": OPENED, "rejected": REFUSED, "failed": FAILED, "timeout": FAILED, None: WAITING}
 
@@ -31,24 +34,25 @@ async def _form(
     return render(
         request,
         ctx.user,
-        "staff/open.html",
+        "lockers/staff/open.html",
         status_code=status,
         choices=choices,
         chosen=chosen,
         errors=errors,
         fmt=lockers_labels,
+        open_url=OPEN,
     )
 
 
-@get("/web/staff/open")
+@get("/open")
 async def open_page(request: Request[Any, Any, Any], compartment: str | None = None) -> Template:
-    ctx = await staff(request, LOCKERS)
+    ctx = await staff(request)
     return await _form(request, ctx, targets.parse_uuid(compartment) if compartment else None, {}, 200)
 
 
-@post("/web/staff/open")
+@post("/open")
 async def open_submit(request: Request[Any, Any, Any]) -> Template | Redirect:
-    ctx = await staff(request, LOCKERS)
+    ctx = await staff(request)
     form = await request.form()
     target = targets.parse_uuid(form.get("compartment") or "")
     if target is None:
@@ -58,13 +62,13 @@ async def open_submit(request: Request[Any, Any, Any]) -> Template | Redirect:
         settings = await config.load(scope)
         command = await commands.request_unlock(scope, target, actor=actor, timeout_s=settings.open_timeout_s)
     outcome = await commands.send_and_wait(db, ctx.services.redis, ctx.tenant, command, actor=actor)
-    return redirect(request, f"/web/staff/open/{outcome.request_id}")
+    return redirect(request, f"{OPEN}/{outcome.request_id}")
 
 
-@get("/web/staff/open/{request_id:str}")
+@get("/open/{request_id:str}")
 async def opened_page(request: Request[Any, Any, Any], request_id: str) -> Template:
     """What the locker answered to one request (this municipality's only)."""
-    ctx = await staff(request, LOCKERS)
+    ctx = await staff(request)
     ident = targets.parse_uuid(request_id)
     async with ctx.services.db.tenant(ctx.tenant) as scope:
         compartment_id = ident and await scope.connection.fetchval(
@@ -78,11 +82,12 @@ async def opened_page(request: Request[Any, Any, Any], request_id: str) -> Templ
     return render(
         request,
         ctx.user,
-        "staff/opened.html",
+        "lockers/staff/opened.html",
         verdict=VERDICT.get(outcome.outcome, FAILED),
         outcome=outcome,
         compartment=compartment,
         locker=locker,
         can_report=available(ctx.services, ctx.user, FAULT_REPORTS),
         fmt=lockers_labels,
+        open_url=OPEN,
     )
