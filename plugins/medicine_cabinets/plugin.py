@@ -1,0 +1,23 @@
+"""The medicine cabinets plugin object: what the registry finds in ``plugins.medicine_cabinets``."""
+
+from plugins.contract import Name, Plugin
+from plugins.lockers.hooks import HOOK
+from plugins.medicine_cabinets import events
+from plugins.medicine_cabinets.config import PLUGIN_ID, MedicineCabinetsConfig
+
+PLUGIN = Plugin(
+    id=PLUGIN_ID,
+    version="1.0.0",
+    name=Name(sv="Läkemedelsskåp", en="Medicine cabinets"),
+    description=Name(
+        sv="Läkemedelsskåp i hemmet: öppning från mobilen mot dagens schema, sjuksköterskefack, "
+        "manipulationssäker logg.",
+        en="Medicine cabinets at home: opened from a phone against today's assignments, nurse-only compartments, "
+        "a tamper-evident log.",
+    ),
+    requires_core=">=0.1,<1",
+    depends_on={"lockers": ">=1.0,<2"},
+    piccolo_app="plugins.medicine_cabinets.piccolo_app",
+    config=MedicineCabinetsConfig,
+    hooks={HOOK: events.on_locker_events},
+)

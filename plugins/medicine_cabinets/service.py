@@ -1,0 +1,234 @@
+"""Use cases: setting up recipients, cabinets, restrictions, qualifications and assignments
+(tenant admins), and a staff member opening a cabinet compartment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID, uuid4
+
+from redis.asyncio import Redis
+
+from backend import plugin_api as api
+from plugins.lockers import commands
+from plugins.medicine_cabinets import log
+from tenants import audit
+from tenants.access import Actor
+from tenants.database import Database
+
+TARGET = """
+SELECT c.id AS compartment_id, cab.id AS cabinet_id, cab.recipient_id, l.connectivity,
+       EXISTS (SELECT 1 FROM medicine_cabinets_restriction r
+               WHERE r.tenant_id = c.tenant_id AND r.compartment_id = c.id) AS restricted
+FROM lockers_compartment c
+JOIN lockers_locker l ON l.tenant_id = c.tenant_id AND l.id = c.locker_id
+JOIN medicine_cabinets_cabinet cab ON cab.tenant_id = c.tenant_id AND cab.locker_id = l.id
+WHERE c.tenant_id = $1 AND c.id = $2
+"""
+
+REASONS = {
+    "not_assigned": "Du är inte schemalagd hos den här personen i dag. / You are not assigned to this person today.",
+    "nurse_only": "Facket får bara öppnas av sjuksköterska. / Only a nurse may open this compartment.",
+    "offline": "Skåpet är inte uppkopplat; försök igen eller kontakta support. / The cabinet is offline; "
+    "try again or contact support.",
+}
+
+
+@dataclass(frozen=True)
+class Opened:
+    request_id: UUID
+    seq: int
+
+
+@dataclass(frozen=True)
+class Refused:
+    code: str  # not_assigned | nurse_only | offline
+    message: str
+    seq: int
+
+
+@dataclass(frozen=True)
+class Failed:
+    request_id: UUID
+    detail: str
+    seq: int
+
+
+async def add_recipient(scope: api.Scope, reference: str, *, actor: Actor) -> UUID:
+    ref = reference.strip()
+    if not ref or len(ref) > 64 or not all(ch.isalnum() or ch in "._-" for ch in ref):
+        raise api.ValidationFailed(
+            "Ange en intern referens (1-64 tecken: bokstäver, siffror, . _ -), inte personnummer. "
+            "/ Give an internal reference, not a personal identity number."
+        )
+    rid = uuid4()
+    await scope.connection.execute(
+        "INSERT INTO medicine_cabinets_recipient (tenant_id, id, reference) VALUES ($1, $2, $3)", scope.tenant, rid, ref
+    )
+    await audit.record(
+        scope, actor=actor, action="medicine_cabinets.recipient_added", target_kind="care_recipient", target_id=rid
+    )
+    return rid
+
+
+async def add_cabinet(
+    scope: api.Scope, locker_id: UUID, recipient_id: UUID, *, nurse_id: UUID | None = None, actor: Actor
+) -> UUID:
+    exists = await scope.connection.fetchval(
+        """SELECT (SELECT count(*) FROM lockers_locker WHERE tenant_id = $1 AND id = $2)
+                + (SELECT count(*) FROM medicine_cabinets_recipient WHERE tenant_id = $1 AND id = $3)""",
+        scope.tenant,
+        locker_id,
+        recipient_id,
+    )
+    if exists != 2:
+        raise api.NotFound("Locker or care recipient", locker_id)
+    cid = uuid4()
+    await scope.connection.execute(
+        """INSERT INTO medicine_cabinets_cabinet (tenant_id, id, locker_id, recipient_id, responsible_nurse_id)
+           VALUES ($1, $2, $3, $4, $5)""",
+        scope.tenant,
+        cid,
+        locker_id,
+        recipient_id,
+        nurse_id,
+    )
+    await audit.record(
+        scope,
+        actor=actor,
+        action="medicine_cabinets.cabinet_added",
+        target_kind="medicine_cabinet",
+        target_id=cid,
+        details={"locker_id": str(locker_id)},
+    )
+    return cid
+
+
+async def restrict(scope: api.Scope, compartment_id: UUID, *, actor: Actor) -> None:
+    await scope.connection.execute(
+        "INSERT INTO medicine_cabinets_restriction (tenant_id, compartment_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        scope.tenant,
+        compartment_id,
+    )
+    await audit.record(
+        scope,
+        actor=actor,
+        action="medicine_cabinets.restricted",
+        target_kind="locker_compartment",
+        target_id=compartment_id,
+    )
+
+
+async def qualify(scope: api.Scope, user_id: UUID, *, nurse: bool, actor: Actor) -> None:
+    await scope.connection.execute(
+        """INSERT INTO medicine_cabinets_qualification (tenant_id, user_id, nurse) VALUES ($1, $2, $3)
+           ON CONFLICT (tenant_id, user_id) DO UPDATE SET nurse = excluded.nurse""",
+        scope.tenant,
+        user_id,
+        nurse,
+    )
+    await audit.record(
+        scope,
+        actor=actor,
+        action="medicine_cabinets.qualified",
+        target_kind="user",
+        target_id=user_id,
+        details={"nurse": nurse},
+    )
+
+
+async def assign(scope: api.Scope, user_id: UUID, recipient_id: UUID, day: date, *, actor: Actor) -> None:
+    await scope.connection.execute(
+        """INSERT INTO medicine_cabinets_assignment (tenant_id, user_id, recipient_id, day) VALUES ($1, $2, $3, $4)
+           ON CONFLICT DO NOTHING""",
+        scope.tenant,
+        user_id,
+        recipient_id,
+        day,
+    )
+    await audit.record(
+        scope,
+        actor=actor,
+        action="medicine_cabinets.assigned",
+        target_kind="user",
+        target_id=user_id,
+        details={"recipient_id": str(recipient_id), "day": day.isoformat()},
+    )
+
+
+async def is_nurse(scope: api.Scope, user_id: UUID) -> bool:
+    return bool(
+        await scope.connection.fetchval(
+            "SELECT nurse FROM medicine_cabinets_qualification WHERE tenant_id = $1 AND user_id = $2",
+            scope.tenant,
+            user_id,
+        )
+    )
+
+
+async def open_compartment(
+    db: Database,
+    redis: Redis,
+    tenant: UUID,
+    compartment_id: UUID,
+    *,
+    actor: Actor,
+    now: datetime,
+    timeout_s: float = 10.0,
+) -> Opened | Refused | Failed:
+    """Check the staff member against today's assignment, the restriction and the cabinet's link;
+    a refusal is logged and audited and sends nothing. Allowed: the unlock goes through lockers."""
+    user = actor.id
+    if user is None or actor.kind != "user":
+        raise api.PermissionDenied("Bara personal med egen inloggning kan öppna läkemedelsskåp.")
+    async with db.tenant(tenant) as scope:
+        t = await scope.connection.fetchrow(TARGET, tenant, compartment_id)
+        if t is None:
+            raise api.NotFound("Medicine cabinet compartment", compartment_id)
+        assigned = await scope.connection.fetchval(
+            """SELECT EXISTS (SELECT 1 FROM medicine_cabinets_assignment
+                              WHERE tenant_id = $1 AND user_id = $2 AND recipient_id = $3 AND day = $4)""",
+            tenant,
+            user,
+            t["recipient_id"],
+            now.date(),
+        )
+        code = (
+            "not_assigned"
+            if not assigned
+            else "nurse_only"
+            if t["restricted"] and not await is_nurse(scope, user)
+            else "offline"
+            if t["connectivity"] != "online"
+            else None
+        )
+        where = {
+            "cabinet_id": t["cabinet_id"],
+            "compartment_id": compartment_id,
+            "recipient_id": t["recipient_id"],
+            "staff_user_id": user,
+        }
+        if code is not None:
+            seq = await log.append(scope, kind="refused", at=now, detail=code, **where)
+            await audit.record(
+                scope,
+                actor=actor,
+                action="medicine_cabinets.open_refused",
+                target_kind="locker_compartment",
+                target_id=compartment_id,
+                details={"reason": code},
+            )
+            return Refused(code, REASONS[code], seq)
+        command = await commands.request_unlock(scope, compartment_id, actor=actor, timeout_s=timeout_s)
+    outcome = await commands.send_and_wait(db, redis, tenant, command, actor=actor)
+    async with db.tenant(tenant) as scope:
+        ok = outcome.outcome == "confirmed"
+        seq = await log.append(
+            scope,
+            kind="opened" if ok else "failed",
+            at=outcome.completed_at or now,
+            request_id=outcome.request_id,
+            detail="" if ok else f"{outcome.outcome}: {outcome.detail}",
+            **where,
+        )
+    return Opened(outcome.request_id, seq) if ok else Failed(outcome.request_id, outcome.detail, seq)
