@@ -25,9 +25,34 @@ class Category(str, Enum):
 
 
 class Status(str, Enum):
-    """Only 'reported' for now; a later workflow adds its statuses (and widens the table's check)."""
+    """reported -> acknowledged -> in_progress -> resolved, or rejected from any open status."""
 
     REPORTED = "reported"
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    REJECTED = "rejected"
+
+
+OPEN = frozenset({Status.REPORTED, Status.ACKNOWLEDGED, Status.IN_PROGRESS})
+NEXT: dict[Status, frozenset[Status]] = {
+    Status.REPORTED: frozenset({Status.ACKNOWLEDGED, Status.REJECTED}),
+    Status.ACKNOWLEDGED: frozenset({Status.IN_PROGRESS, Status.RESOLVED, Status.REJECTED}),
+    Status.IN_PROGRESS: frozenset({Status.RESOLVED, Status.REJECTED}),
+    Status.RESOLVED: frozenset(),
+    Status.REJECTED: frozenset(),
+}
+
+
+class Severity(str, Enum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    NORMAL = "normal"
+
+
+class Source(str, Enum):
+    STAFF = "staff"
+    GATEWAY = "gateway"
 
 
 @dataclass(frozen=True)

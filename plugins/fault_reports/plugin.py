@@ -1,10 +1,13 @@
 """The fault reports plugin object: what the registry finds in ``plugins.fault_reports``."""
 
-from plugins.contract import Name, Plugin
+from plugins.contract import ConsumerSpec, Name, Plugin
+from plugins.fault_reports import gateway, timers
 from plugins.fault_reports.access import SCOPES
+from plugins.fault_reports.config import FaultReportsConfig
 from plugins.fault_reports.domain import PLUGIN_ID
 from plugins.fault_reports.graphql_api import FaultReportsMutation, FaultReportsQuery
 from plugins.fault_reports.web import PAGES
+from plugins.lockers.hooks import HOOK
 
 PLUGIN = Plugin(
     id=PLUGIN_ID,
@@ -21,4 +24,7 @@ PLUGIN = Plugin(
     mutation=FaultReportsMutation,
     pages=PAGES,
     scopes=SCOPES,
+    config=FaultReportsConfig,
+    consumers=(ConsumerSpec("fault_reports.timers", timers.run),),
+    hooks={HOOK: gateway.on_locker_events},
 )
