@@ -10,7 +10,9 @@ import strawberry
 from plugins.fault_reports.domain import Category, Status
 
 strawberry.enum(Category, name="FaultCategory")
-strawberry.enum(Status, name="FaultReportStatus", description="REPORTED -> ACKNOWLEDGED -> IN_PROGRESS -> RESOLVED, or REJECTED while open.")
+strawberry.enum(
+    Status, name="FaultReportStatus", description="REPORTED, ACKNOWLEDGED, IN_PROGRESS, then RESOLVED; or REJECTED."
+)
 
 
 @strawberry.type(description="A fault (felanmälan) reported on a locker or one of its compartments.")
