@@ -4,6 +4,8 @@ from plugins.contract import Name, Plugin
 from plugins.lockers.hooks import HOOK
 from plugins.medicine_cabinets import events
 from plugins.medicine_cabinets.config import PLUGIN_ID, MedicineCabinetsConfig
+from plugins.medicine_cabinets.graphql_api import MedicineCabinetsMutation, MedicineCabinetsQuery
+from plugins.medicine_cabinets.graphql_types import TYPES
 
 PLUGIN = Plugin(
     id=PLUGIN_ID,
@@ -18,6 +20,9 @@ PLUGIN = Plugin(
     requires_core=">=0.1,<1",
     depends_on={"lockers": ">=1.0,<2"},
     piccolo_app="plugins.medicine_cabinets.piccolo_app",
+    query=MedicineCabinetsQuery,
+    mutation=MedicineCabinetsMutation,
+    types=TYPES,
     config=MedicineCabinetsConfig,
     hooks={HOOK: events.on_locker_events},
 )

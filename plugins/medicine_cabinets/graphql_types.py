@@ -1,0 +1,93 @@
+"""GraphQL types of the medicine cabinets plugin."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from plugins.medicine_cabinets import chain, service
+
+
+def _id(value: Any) -> strawberry.ID | None:
+    return None if value is None else strawberry.ID(str(value))
+
+
+@strawberry.type(description="Created: its id.")
+class MedicineCreated:
+    id: strawberry.ID
+
+
+@strawberry.type(description="Done.")
+class MedicineDone:
+    ok: bool = True
+
+
+@strawberry.type(description="The compartment opened; the entry in the medication log.")
+class CabinetOpened:
+    request_id: strawberry.ID
+    log_seq: int
+
+
+@strawberry.type(description="Refused before anything was sent; `code`: not_assigned, nurse_only or offline.")
+class CabinetRefused:
+    code: str
+    message: str
+    log_seq: int
+
+
+@strawberry.type(description="Sent, but the cabinet failed or did not answer in time; try again or call support.")
+class CabinetFailed:
+    request_id: strawberry.ID
+    detail: str
+    log_seq: int
+
+
+def opening(
+    result: service.Opened | service.Refused | service.Failed,
+) -> CabinetOpened | CabinetRefused | CabinetFailed:
+    if isinstance(result, service.Opened):
+        return CabinetOpened(request_id=strawberry.ID(str(result.request_id)), log_seq=result.seq)
+    if isinstance(result, service.Refused):
+        return CabinetRefused(code=result.code, message=result.message, log_seq=result.seq)
+    return CabinetFailed(request_id=strawberry.ID(str(result.request_id)), detail=result.detail, log_seq=result.seq)
+
+
+@strawberry.type(description="One entry of the hash-chained medication log.")
+class MedicationLogEntry:
+    seq: int
+    at: datetime
+    kind: str
+    cabinet_id: strawberry.ID | None
+    compartment_id: strawberry.ID | None
+    care_recipient_id: strawberry.ID | None
+    staff_user_id: strawberry.ID | None
+    request_id: strawberry.ID | None
+    detail: str
+    prev_hash: str
+    hash: str
+
+    @classmethod
+    def of(cls, r: dict[str, Any]) -> MedicationLogEntry:
+        return cls(
+            seq=r["seq"], at=r["at"], kind=r["kind"], cabinet_id=_id(r["cabinet_id"]),
+            compartment_id=_id(r["compartment_id"]), care_recipient_id=_id(r["recipient_id"]),
+            staff_user_id=_id(r["staff_user_id"]), request_id=_id(r["request_id"]), detail=r["detail"],
+            prev_hash=r["prev_hash"], hash=r["hash"],
+        )  # fmt: skip
+
+
+@strawberry.type(description="Whether the log's chain holds; if not, the first entry where it breaks.")
+class MedicationLogVerdict:
+    intact: bool
+    checked: int
+    broken_seq: int | None
+    reason: str
+
+    @classmethod
+    def of(cls, v: chain.Verdict) -> MedicationLogVerdict:
+        return cls(intact=v.intact, checked=v.checked, broken_seq=v.broken_seq, reason=v.reason)
+
+
+TYPES: tuple[type, ...] = (CabinetOpened, CabinetRefused, CabinetFailed, MedicationLogEntry, MedicationLogVerdict)
