@@ -9,10 +9,11 @@ import strawberry
 
 from backend import plugin_api as api
 from backend.lib import utcnow
-from plugins.fault_reports import service
+from plugins.fault_reports import measured, routing, service
 from plugins.fault_reports.access import PEOPLE, READ_SCOPE, WRITE_SCOPE
 from plugins.fault_reports.domain import Category, NewFaultReport
 from plugins.fault_reports.graphql_types import FaultReport
+from plugins.fault_reports.workflow import COLUMNS
 
 
 @strawberry.input
@@ -36,7 +37,7 @@ class FaultReportsQuery:
         locker = service.parse_id(locker_id, "Locker") if locker_id is not None else None
         async with api.database(info).tenant(tenant) as scope:
             rows = await service.reports(scope, locker_id=locker, first=first)
-        return [FaultReport.of(r) for r in rows]
+        return await measured.shown(api.database(info), rows, utcnow())
 
 
 @strawberry.type
@@ -51,6 +52,12 @@ class FaultReportsMutation:
             category=input.category,
             description=input.description,
         )
-        async with api.database(info).tenant(tenant) as scope:
+        db = api.database(info)
+        async with db.tenant(tenant) as scope:
             row = await service.report(scope, new, actor=info.context.principal.actor, now=utcnow())
-        return FaultReport.of(row)
+        await routing.route_pending(db, tenant, utcnow())  # to its vendor, once the report is committed
+        async with db.tenant(tenant) as scope:
+            row = await scope.connection.fetchrow(
+                f"SELECT {COLUMNS} FROM fault_report WHERE tenant_id = $1 AND id = $2", tenant, row["id"]
+            )
+        return (await measured.shown(db, [row], utcnow()))[0]

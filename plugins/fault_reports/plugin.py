@@ -6,6 +6,7 @@ from plugins.fault_reports.access import SCOPES
 from plugins.fault_reports.config import FaultReportsConfig
 from plugins.fault_reports.domain import PLUGIN_ID
 from plugins.fault_reports.graphql_api import FaultReportsMutation, FaultReportsQuery
+from plugins.fault_reports.graphql_vendor import FaultReportsFederationMutation, FaultReportsFederationQuery
 from plugins.fault_reports.web import PAGES
 from plugins.lockers.hooks import HOOK
 
@@ -22,6 +23,8 @@ PLUGIN = Plugin(
     piccolo_app="plugins.fault_reports.piccolo_app",
     query=FaultReportsQuery,
     mutation=FaultReportsMutation,
+    federation_query=FaultReportsFederationQuery,
+    federation_mutation=FaultReportsFederationMutation,
     pages=PAGES,
     scopes=SCOPES,
     config=FaultReportsConfig,

@@ -11,12 +11,9 @@ from backend import plugin_api as api
 from backend.lib import FieldError
 from plugins.fault_reports import workflow
 from plugins.fault_reports.domain import NewFaultReport, Status, check_photo, problems_with
+from plugins.fault_reports.workflow import COLUMNS
 from tenants import audit
 from tenants.access import Actor
-
-COLUMNS = """id, locker_id, compartment_id, category, description, photo IS NOT NULL AS has_photo, photo_type,
-             octet_length(photo) AS photo_bytes, reported_by_kind, reported_by_id, reported_by, reported_at, status,
-             severity, source, ongoing_key, vendor_id, acknowledged_at, started_at, resolved_at, rejected_at"""
 
 INSERT = f"""
 INSERT INTO fault_report (tenant_id, id, locker_id, compartment_id, category, description, photo, photo_type,

@@ -29,6 +29,9 @@ class FaultReport(Table, tablename="fault_report"):
     started_at = Timestamptz(null=True, default=None)
     resolved_at = Timestamptz(null=True, default=None)
     rejected_at = Timestamptz(null=True, default=None)
+    federation_id = UUID(null=True, default=None)
+    contract_id = UUID(null=True, default=None)
+    routed_at = Timestamptz(null=True, default=None)
 
 
 class FaultTransition(Table, tablename="fault_transition"):

@@ -1,5 +1,6 @@
 """The worker's loop that raises the gateway's timed faults (``gateway.sweep``: offline lockers,
-repeated command failures) for every tenant that enabled the plugin; each in its own transaction."""
+repeated command failures) for every tenant that enabled the plugin, each in its own transaction,
+then routes the tenant's new faults to their vendors (``routing.route_pending``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import os
 
 from backend import plugin_api as api
 from backend.lib import utcnow
-from plugins.fault_reports import gateway
+from plugins.fault_reports import gateway, routing
 from plugins.fault_reports.domain import PLUGIN_ID
 from tenants.provisioning import all_municipalities
 
@@ -26,6 +27,7 @@ async def sweep_all(rt: api.Runtime) -> int:
             if not await api.plugin_enabled(scope, PLUGIN_ID):
                 continue
             raised += await gateway.sweep(scope, utcnow())
+        await routing.route_pending(rt.db, municipality.id, utcnow())  # after the tenant's transaction
     return raised
 
 

@@ -13,6 +13,10 @@ from plugins.fault_reports.domain import NEXT, Status
 from tenants import audit
 from tenants.access import Actor
 
+COLUMNS = """id, locker_id, compartment_id, category, description, photo IS NOT NULL AS has_photo, photo_type,
+             octet_length(photo) AS photo_bytes, reported_by_kind, reported_by_id, reported_by, reported_at, status,
+             severity, source, ongoing_key, vendor_id, acknowledged_at, started_at, resolved_at, rejected_at,
+             federation_id, contract_id, routed_at"""
 STAMP = {
     Status.ACKNOWLEDGED: "acknowledged_at",
     Status.IN_PROGRESS: "started_at",
@@ -89,7 +93,9 @@ async def move(
         target_id=fault_id,
         details={"from": before.value, "to": to.value, "note": note[:200]},
     )
-    return await conn.fetchrow("SELECT * FROM fault_report WHERE tenant_id = $1 AND id = $2", scope.tenant, fault_id)
+    return await conn.fetchrow(
+        f"SELECT {COLUMNS} FROM fault_report WHERE tenant_id = $1 AND id = $2", scope.tenant, fault_id
+    )
 
 
 async def transitions(scope: api.Scope, fault_id: UUID) -> list[Any]:
