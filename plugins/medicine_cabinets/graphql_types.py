@@ -30,9 +30,9 @@ class CabinetOpened:
     log_seq: int
 
 
-@strawberry.type(description="Refused before anything was sent; `code`: not_assigned, nurse_only or offline.")
+@strawberry.type(description="Refused before anything was sent; `reason`: not_assigned, nurse_only or offline.")
 class CabinetRefused:
-    code: str
+    reason: str
     message: str
     log_seq: int
 
@@ -50,7 +50,7 @@ def opening(
     if isinstance(result, service.Opened):
         return CabinetOpened(request_id=strawberry.ID(str(result.request_id)), log_seq=result.seq)
     if isinstance(result, service.Refused):
-        return CabinetRefused(code=result.code, message=result.message, log_seq=result.seq)
+        return CabinetRefused(reason=result.code, message=result.message, log_seq=result.seq)
     return CabinetFailed(request_id=strawberry.ID(str(result.request_id)), detail=result.detail, log_seq=result.seq)
 
 
