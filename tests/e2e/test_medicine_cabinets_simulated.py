@@ -1,0 +1,112 @@
+"""Medicine cabinets through real simulated hardware: a Kylbox simulator (OPC UA) -> the real
+gateway -> Redis -> ``samverka worker`` (lockers ingest + the medicine cabinets hook), and
+GraphQL on ``samverka serve`` for the staff member's phone.
+
+An assigned staff member opens a compartment (the gateway confirms, the door stands open); a
+nurse-only compartment refuses them and nothing opens; a door forced open at the cabinet with no
+request is logged as an unauthorised opening and audited.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from opcua_gateway.simulators.kylbox import KylboxSimulator
+from opcua_gateway.simulators.physics import PhysicsParams
+from opcua_gateway.simulators.spec import SimulatorSpec
+from tests.conftest import Server, World, login
+from tests.e2e.test_lockers_api import AUDIT, ENDPOINT, LOCKER, LOCKERS, SITE, data, eventually
+from tests.e2e.test_medicine_cabinets_api import CABINET, ENABLE, LOG, ME, QUALIFY, RECIPIENT
+from tests.integration.gateway_support import running_gateway, write_config
+
+LOCKERS_ON = """mutation { enablePlugin(pluginId: "lockers", config: {open_timeout_s: 10}) { __typename } }"""
+ASSIGN = """mutation($user: ID!, $recipient: ID!, $day: Date!) {
+  assignStaff(userId: $user, careRecipientId: $recipient, day: $day) { __typename ... on Error { code message } } }"""
+RESTRICT = """mutation($id: ID!) { restrictCabinetCompartment(compartmentId: $id) {
+  __typename ... on Error { code message } } }"""
+OPENED = """mutation($id: ID!) { openCabinetCompartment(compartmentId: $id) {
+  __typename ... on CabinetOpened { requestId logSeq } ... on CabinetRefused { reason message }
+  ... on CabinetFailed { detail } ... on Error { code message } } }"""
+
+
+async def test_an_assigned_opening_a_refused_one_and_a_forced_door_at_a_simulated_cabinet(
+    server: Server, world: World, tmp_path: Path
+) -> None:
+    sim = KylboxSimulator(SimulatorSpec(vendor="kylbox", compartments=3, tick_s=0.25, physics=PhysicsParams(noise_c=0)))
+    await sim.start()
+    try:
+        admin = await login(server, world.a.admin_email)
+        staff = await login(server, world.a.staff_email)
+        assert data(await admin(LOCKERS_ON), "enablePlugin")["__typename"] == "PluginInfo"
+        assert data(await admin(ENABLE), "enablePlugin")["__typename"] == "PluginInfo"
+        tag = uuid.uuid4().hex[:6]
+        site = data(await admin(SITE, {"input": {"name": f"Hemma {tag}", "latitude": 58.5, "longitude": 13.1}}),
+                    "registerSite")  # fmt: skip
+        endpoint = data(
+            await admin(ENDPOINT, {"input": {"name": f"mc-{tag}", "vendor": "kylbox", "url": sim.url}}),
+            "registerEndpoint",
+        )
+        [(locker_key, locker)] = sim.model.lockers.items()
+        compartments = [
+            {"key": str(n), "temperatureClass": c.temperature_class.value.upper(), "sizeClass": c.size.value}
+            for n, c in locker.compartments.items()
+        ]
+        registered = data(
+            await admin(LOCKER, {"input": {"siteId": site["id"], "endpointId": endpoint["id"],
+                                           "vendorLockerId": locker_key, "name": "Läkemedelsskåp",
+                                           "compartments": compartments}}),
+            "registerLocker",
+        )  # fmt: skip
+        ids = {int(c["key"]): c["id"] for c in registered["compartments"]}
+        recipient = data(await admin(RECIPIENT, {"ref": f"BR-{tag}"}), "addCareRecipient")["id"]
+        cabinet = data(await admin(CABINET, {"locker": registered["locker"]["id"], "recipient": recipient}),
+                       "addMedicineCabinet")["id"]  # fmt: skip
+        staff_id = data(await staff(ME), "me")["user"]["id"]
+        today = datetime.now(UTC).date().isoformat()
+        answer = data(await admin(ASSIGN, {"user": staff_id, "recipient": recipient, "day": today}), "assignStaff")
+        assert answer["__typename"] == "MedicineDone", answer
+        assert data(await admin(RESTRICT, {"id": ids[2]}), "restrictCabinetCompartment")["__typename"] == "MedicineDone"
+
+        gateway = write_config(
+            tmp_path, server.settings.redis_url or "", [{"id": endpoint["id"], "url": sim.url, "profile": "kylbox"}]
+        )
+        async with running_gateway(gateway):
+
+            async def online() -> bool:
+                rows = data(await admin(LOCKERS, {"site": site["id"]}), "lockers")
+                return bool(rows) and rows[0]["health"]["connectivity"] == "ONLINE"
+
+            assert await eventually(online, 30), "the cabinet never came online"
+            opened = data(await staff(OPENED, {"id": ids[1]}), "openCabinetCompartment")
+            assert opened["__typename"] == "CabinetOpened", opened
+            assert locker.compartments[1].door_open
+
+            refused = data(await staff(OPENED, {"id": ids[2]}), "openCabinetCompartment")
+            assert (refused["__typename"], refused["reason"]) == ("CabinetRefused", "nurse_only")
+            assert not locker.compartments[2].door_open
+
+            await sim.open_door(3, by="key")
+
+            async def forced() -> list[dict[str, Any]]:
+                rows = data(await admin(LOG, {"cabinet": cabinet}), "medicationLog")
+                return rows if any(r["kind"] == "unauthorised_opening" for r in rows) else []
+
+            log = await eventually(forced, 30)
+            assert [r["kind"] for r in log] == ["opened", "refused", "unauthorised_opening"], log
+            audit = data(await admin(AUDIT, {"action": "medicine_cabinets.unauthorised_opening"}), "auditLog")
+            assert len(audit["nodes"]) == 1
+            # a nurse may read it too
+            assert (
+                data(await admin(QUALIFY, {"user": staff_id}), "setStaffQualification")["__typename"] == "MedicineDone"
+            )
+            assert len(data(await staff(LOG, {"cabinet": cabinet}), "medicationLog")) == 3
+    finally:
+        await sim.stop()
+
+
+pytestmark = pytest.mark.usefixtures("server")
