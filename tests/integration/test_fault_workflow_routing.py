@@ -18,11 +18,17 @@ from tests.integration.test_lockers_ingest import Installed
 
 
 async def contract(
-    db: Database, world: World, where: Installed, *, status: str = "active", lockers: list[uuid.UUID] | None = None
+    db: Database,
+    world: World,
+    where: Installed,
+    *,
+    status: str = "active",
+    lockers: list[uuid.UUID] | None = None,
+    vendor_id: uuid.UUID | None = None,
 ) -> tuple[uuid.UUID, uuid.UUID]:
     """A contract of a vendor with fault levels (critical 2/8 h, normal 8/24 h) and a call-off of
     municipality A naming the locker; returns (contract, vendor)."""
-    contract_id, vendor_id = uuid.uuid4(), uuid.uuid4()
+    contract_id, vendor_id = uuid.uuid4(), vendor_id or uuid.uuid4()
     async with db.federation(world.federation_id) as scope:
         c = scope.connection
         await c.execute(
