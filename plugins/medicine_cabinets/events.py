@@ -26,6 +26,13 @@ JOIN medicine_cabinets_cabinet cab ON cab.tenant_id = c.tenant_id AND cab.locker
 WHERE c.tenant_id = $1 AND c.id = $2
 """
 
+# Only a member of this municipality is told (app_user itself is not tenant-scoped).
+MEMBER_EMAIL = """
+SELECT u.email FROM app_user u
+WHERE u.id = $2 AND NOT u.disabled
+  AND EXISTS (SELECT 1 FROM membership m WHERE m.tenant_id = $1 AND m.user_id = u.id)
+"""
+
 AUTHORISED = """
 SELECT request_id, requested_by_id FROM lockers_command
 WHERE tenant_id = $1 AND compartment_id = $2 AND command = 'unlock' AND requested_at >= $3
@@ -96,7 +103,7 @@ async def _unauthorised(scope: api.Scope, p: PlacedEvent, cab: Any) -> None:
         details={"log_seq": seq},
     )
     nurse: UUID | None = cab["responsible_nurse_id"]
-    email = await scope.connection.fetchval("SELECT email FROM app_user WHERE id = $1", nurse) if nurse else None
+    email = await scope.connection.fetchval(MEMBER_EMAIL, scope.tenant, nurse) if nurse else None
     if email:
         await api.notify(
             scope,

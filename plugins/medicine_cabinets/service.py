@@ -83,6 +83,10 @@ async def add_cabinet(
     )
     if exists != 2:
         raise api.NotFound("Locker or care recipient", locker_id)
+    if nurse_id is not None and not await scope.connection.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM membership WHERE tenant_id = $1 AND user_id = $2)", scope.tenant, nurse_id
+    ):
+        raise api.NotFound("User", nurse_id)
     cid = uuid4()
     await scope.connection.execute(
         """INSERT INTO medicine_cabinets_cabinet (tenant_id, id, locker_id, recipient_id, responsible_nurse_id)

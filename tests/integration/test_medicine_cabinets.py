@@ -44,7 +44,9 @@ async def home(db: Database, tenant: uuid.UUID, *, online: bool = True) -> Home:
     site = await install(db, tenant, LAYOUT)
     registry = PluginRegistry.discover()
     staff = Actor(kind="user", id=uuid.uuid4(), label="undersköterska")
-    nurse = Actor(kind="user", id=uuid.uuid4(), label="sjuksköterska")
+    async with db.tenant(tenant) as scope:  # the nurse is a real member: she is e-mailed
+        nurse_id = await scope.connection.fetchval("SELECT user_id FROM membership WHERE role = 'tenant_admin'")
+    nurse = Actor(kind="user", id=nurse_id, label="sjuksköterska")
     async with db.tenant(tenant) as scope:
         if not await api.plugin_enabled(scope, "medicine_cabinets"):
             await plugin_state.enable(scope, registry, "medicine_cabinets", config={}, actor=ADMIN)
@@ -140,6 +142,18 @@ async def test_another_municipalitys_compartment_is_not_found_and_logs_nothing(
     assert await entries(db, world.a.id) == []
 
 
+async def test_a_responsible_nurse_from_another_municipality_is_not_found_and_nothing_is_added(
+    db: Database, world: World
+) -> None:
+    h = await home(db, world.a.id)
+    async with db.tenant(world.b.id) as scope:
+        outsider = await scope.connection.fetchval("SELECT user_id FROM membership WHERE role = 'tenant_admin'")
+    async with db.tenant(world.a.id) as scope:
+        with pytest.raises(api.NotFound):
+            await service.add_cabinet(scope, h.site.locker_id, h.recipient_id, nurse_id=outsider, actor=ADMIN)
+        assert await scope.connection.fetchval("SELECT count(*) FROM medicine_cabinets_cabinet") == 1
+
+
 async def test_a_care_recipient_reference_that_looks_like_free_text_is_refused(db: Database, world: World) -> None:
     async with db.tenant(world.a.id) as scope:
         with pytest.raises(api.ValidationFailed):
@@ -224,5 +238,10 @@ async def test_a_door_opened_without_an_authorised_request_is_logged_audited_and
         h.site.compartments["4"],
     )
     assert await audited(db, world.a.id, "medicine_cabinets.unauthorised_opening") == 1
+    async with db.tenant(world.a.id) as scope:
+        told = await scope.connection.fetch(
+            "SELECT recipient, channel FROM notification WHERE topic = 'medicine_cabinets.unauthorised_opening'"
+        )
+    assert [(r["recipient"], r["channel"]) for r in told] == [(world.a.admin_email, "email")]
     await locker.send(locker.state("4", door_open=False, occupied=True, at=utcnow() + timedelta(seconds=1)))
     assert len(await entries(db, world.a.id)) == 1  # closing is not an opening
