@@ -15,14 +15,16 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from backend import plugin_api as api
 from tenants import audit
 from tenants.access import Actor
 from tenants.database import Database
 
 ROUTER = Actor("system", None, "Fault routing")
 CONTRACT = """
-SELECT k.id AS contract_id, k.vendor_id FROM procurement_call_off o
+SELECT k.id AS contract_id, k.vendor_id, v.contact_email FROM procurement_call_off o
 JOIN procurement_contract k ON k.federation_id = o.federation_id AND k.id = o.contract_id
+LEFT JOIN procurement_vendor v ON v.federation_id = k.federation_id AND v.id = k.vendor_id
 WHERE o.federation_id = $1 AND o.municipality_id = $2 AND $3 = ANY (o.locker_ids)
   AND k.status = 'active' AND k.starts_on <= $4 AND k.ends_on >= $4
 ORDER BY k.signed_at DESC, k.id LIMIT 1
@@ -38,6 +40,7 @@ class Route:
     federation_id: UUID
     contract_id: UUID
     vendor_id: UUID
+    contact_email: str | None = None
 
 
 async def procurement_installed(db: Database) -> bool:
@@ -60,7 +63,7 @@ async def route_for(db: Database, municipality_id: UUID, locker_id: UUID, day: d
         return None
     async with db.federation(federation) as scope:
         row = await scope.connection.fetchrow(CONTRACT, federation, municipality_id, locker_id, day)
-    return Route(federation, row["contract_id"], row["vendor_id"]) if row else None
+    return Route(federation, row["contract_id"], row["vendor_id"], row["contact_email"]) if row else None
 
 
 async def levels(db: Database, federation_id: UUID, contract_id: UUID) -> dict[tuple[str, str | None], Decimal]:
@@ -74,11 +77,14 @@ async def route_pending(db: Database, tenant: UUID, now: datetime) -> list[Any]:
     """Route this tenant's open, not yet routed faults; returns the ones that got a vendor."""
     async with db.tenant(tenant) as scope:
         pending = await scope.connection.fetch(
-            """SELECT id, locker_id FROM fault_report WHERE tenant_id = $1 AND routed_at IS NULL
-               AND status IN ('reported', 'acknowledged', 'in_progress') ORDER BY reported_at LIMIT 200""",
+            """SELECT f.id, f.locker_id, f.severity, f.description, l.name AS locker FROM fault_report f
+               JOIN lockers_locker l ON l.tenant_id = f.tenant_id AND l.id = f.locker_id
+               WHERE f.tenant_id = $1 AND f.routed_at IS NULL
+               AND f.status IN ('reported', 'acknowledged', 'in_progress') ORDER BY f.reported_at LIMIT 200""",
             tenant,
         )
     found = {r["id"]: await route_for(db, tenant, r["locker_id"], now.date()) for r in pending}
+    faults = {r["id"]: r for r in pending}
     routed = []
     async with db.tenant(tenant) as scope:
         for fault_id, route in found.items():
@@ -102,5 +108,26 @@ async def route_pending(db: Database, tenant: UUID, now: datetime) -> list[Any]:
                 target_id=fault_id,
                 details={"vendor_id": str(route.vendor_id), "contract_id": str(route.contract_id)},
             )
+            if route.contact_email:
+                await _tell(scope, route.contact_email, faults[fault_id])
             routed.append(row)
     return routed
+
+
+async def _tell(scope: api.Scope, to: str, fault: Any) -> None:
+    """E-mail the vendor's contact address (the kernel's webhooks address a municipality's own
+    integrators, not a federation's vendor); sent by the notification worker after commit."""
+    await api.notify(
+        scope,
+        channel="email",
+        to=to,
+        subject=f"Felanmälan ({fault['severity']}): {fault['locker']}"[:300],
+        body=(
+            f"A fault ({fault['severity']}) on the locker {fault['locker']} is routed to you under your contract:\n\n"
+            f"{fault['description']}\n\nAcknowledge it, then resolve or reject it, in Samverka "
+            "(GraphQL: vendorFaults, moveFault). Your response and fix times are measured from the report."
+        ),
+        topic="fault_reports.routed",
+        subject_kind="fault_report",
+        subject_id=fault["id"],
+    )

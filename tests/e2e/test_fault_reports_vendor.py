@@ -34,6 +34,9 @@ async def test_a_fault_is_routed_to_its_vendor_who_acknowledges_and_resolves_it_
     acme = await vendor(server, db, world, "Acme Skåpservice")
     async with db.federation(world.federation_id) as scope:
         acme_id = await scope.connection.fetchval("SELECT id FROM procurement_vendor WHERE name = 'Acme Skåpservice'")
+        acme_email = await scope.connection.fetchval(
+            "SELECT contact_email FROM procurement_vendor WHERE id = $1", acme_id
+        )
     await contract(db, world, where, vendor_id=acme_id)
     other = await vendor(server, db, world, "Annan Leverantör")
     staff = await login(server, world.a.staff_email)
@@ -46,6 +49,12 @@ async def test_a_fault_is_routed_to_its_vendor_who_acknowledges_and_resolves_it_
         str(acme_id),
     )
     assert fault["response"] == {"hours": None, "targetHours": 8.0, "breached": False}
+    async with db.tenant(world.a.id) as scope:  # the vendor's contact address hears of it by e-mail
+        told = await scope.connection.fetch(
+            "SELECT recipient, channel FROM notification WHERE topic = 'fault_reports.routed' AND subject_id = $1",
+            fault["id"],
+        )
+    assert [(t["recipient"], t["channel"]) for t in told] == [(acme_email, "email")]
 
     assert [f["id"] for f in data(await acme(MINE), "vendorFaults")] == [fault["id"]]
     assert data(await other(MINE), "vendorFaults") == []
