@@ -62,9 +62,13 @@ async def add_recipient(scope: api.Scope, reference: str, *, actor: Actor) -> UU
             "/ Give an internal reference, not a personal identity number."
         )
     rid = uuid4()
-    await scope.connection.execute(
-        "INSERT INTO medicine_cabinets_recipient (tenant_id, id, reference) VALUES ($1, $2, $3)", scope.tenant, rid, ref
-    )
+    inserted = await scope.connection.fetchval(
+        """INSERT INTO medicine_cabinets_recipient (tenant_id, id, reference) VALUES ($1, $2, $3)
+           ON CONFLICT (tenant_id, reference) DO NOTHING RETURNING id""",
+        scope.tenant, rid, ref,
+    )  # fmt: skip
+    if inserted is None:
+        raise api.Conflict("Referensen finns redan. / This reference is already in use.")
     await audit.record(
         scope, actor=actor, action="medicine_cabinets.recipient_added", target_kind="care_recipient", target_id=rid
     )
@@ -88,15 +92,17 @@ async def add_cabinet(
     ):
         raise api.NotFound("User", nurse_id)
     cid = uuid4()
-    await scope.connection.execute(
+    inserted = await scope.connection.fetchval(
         """INSERT INTO medicine_cabinets_cabinet (tenant_id, id, locker_id, recipient_id, responsible_nurse_id)
-           VALUES ($1, $2, $3, $4, $5)""",
+           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, locker_id) DO NOTHING RETURNING id""",
         scope.tenant,
         cid,
         locker_id,
         recipient_id,
         nurse_id,
     )
+    if inserted is None:
+        raise api.Conflict("Skåpet hör redan till en brukare. / This locker is already a medicine cabinet.")
     await audit.record(
         scope,
         actor=actor,
@@ -109,6 +115,13 @@ async def add_cabinet(
 
 
 async def restrict(scope: api.Scope, compartment_id: UUID, *, actor: Actor) -> None:
+    if not await scope.connection.fetchval(
+        """SELECT EXISTS (SELECT 1 FROM lockers_compartment c JOIN medicine_cabinets_cabinet cab
+                          ON cab.tenant_id = c.tenant_id AND cab.locker_id = c.locker_id
+                          WHERE c.tenant_id = $1 AND c.id = $2)""",
+        scope.tenant, compartment_id,
+    ):  # fmt: skip
+        raise api.NotFound("Medicine cabinet compartment", compartment_id)
     await scope.connection.execute(
         "INSERT INTO medicine_cabinets_restriction (tenant_id, compartment_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         scope.tenant,
@@ -124,6 +137,7 @@ async def restrict(scope: api.Scope, compartment_id: UUID, *, actor: Actor) -> N
 
 
 async def qualify(scope: api.Scope, user_id: UUID, *, nurse: bool, actor: Actor) -> None:
+    await _member(scope, user_id)
     await scope.connection.execute(
         """INSERT INTO medicine_cabinets_qualification (tenant_id, user_id, nurse) VALUES ($1, $2, $3)
            ON CONFLICT (tenant_id, user_id) DO UPDATE SET nurse = excluded.nurse""",
@@ -141,7 +155,20 @@ async def qualify(scope: api.Scope, user_id: UUID, *, nurse: bool, actor: Actor)
     )
 
 
+async def _member(scope: api.Scope, user_id: UUID) -> None:
+    if not await scope.connection.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM membership WHERE tenant_id = $1 AND user_id = $2)", scope.tenant, user_id
+    ):
+        raise api.NotFound("User", user_id)
+
+
 async def assign(scope: api.Scope, user_id: UUID, recipient_id: UUID, day: date, *, actor: Actor) -> None:
+    await _member(scope, user_id)
+    if not await scope.connection.fetchval(
+        "SELECT EXISTS (SELECT 1 FROM medicine_cabinets_recipient WHERE tenant_id = $1 AND id = $2)",
+        scope.tenant, recipient_id,
+    ):  # fmt: skip
+        raise api.NotFound("Care recipient", recipient_id)
     await scope.connection.execute(
         """INSERT INTO medicine_cabinets_assignment (tenant_id, user_id, recipient_id, day) VALUES ($1, $2, $3, $4)
            ON CONFLICT DO NOTHING""",

@@ -43,9 +43,10 @@ class Home:
 async def home(db: Database, tenant: uuid.UUID, *, online: bool = True) -> Home:
     site = await install(db, tenant, LAYOUT)
     registry = PluginRegistry.discover()
-    staff = Actor(kind="user", id=uuid.uuid4(), label="undersköterska")
-    async with db.tenant(tenant) as scope:  # the nurse is a real member: she is e-mailed
+    async with db.tenant(tenant) as scope:  # real members: the nurse is e-mailed
+        staff_id = await scope.connection.fetchval("SELECT user_id FROM membership WHERE role = 'staff'")
         nurse_id = await scope.connection.fetchval("SELECT user_id FROM membership WHERE role = 'tenant_admin'")
+    staff = Actor(kind="user", id=staff_id, label="undersköterska")
     nurse = Actor(kind="user", id=nurse_id, label="sjuksköterska")
     async with db.tenant(tenant) as scope:
         if not await api.plugin_enabled(scope, "medicine_cabinets"):
@@ -152,6 +153,32 @@ async def test_a_responsible_nurse_from_another_municipality_is_not_found_and_no
         with pytest.raises(api.NotFound):
             await service.add_cabinet(scope, h.site.locker_id, h.recipient_id, nurse_id=outsider, actor=ADMIN)
         assert await scope.connection.fetchval("SELECT count(*) FROM medicine_cabinets_cabinet") == 1
+
+
+async def test_bad_setup_input_gets_typed_errors_and_changes_nothing(db: Database, world: World) -> None:
+    h = await home(db, world.a.id)
+    async with db.tenant(world.b.id) as scope:
+        outsider = await scope.connection.fetchval("SELECT user_id FROM membership WHERE role = 'staff'")
+    async with db.tenant(world.a.id) as scope:
+        reference = await scope.connection.fetchval("SELECT reference FROM medicine_cabinets_recipient")
+        before = await scope.connection.fetchval("SELECT count(*) FROM audit_log")
+    attempts = [
+        (api.Conflict, lambda scope: service.add_recipient(scope, reference, actor=ADMIN)),
+        (api.Conflict, lambda scope: service.add_cabinet(scope, h.site.locker_id, h.recipient_id, actor=ADMIN)),
+        (api.NotFound, lambda scope: service.restrict(scope, uuid.uuid4(), actor=ADMIN)),
+        (api.NotFound, lambda scope: service.assign(scope, outsider, h.recipient_id, utcnow().date(), actor=ADMIN)),
+        (api.NotFound, lambda scope: service.assign(scope, h.staff.id, uuid.uuid4(), utcnow().date(), actor=ADMIN)),
+        (api.NotFound, lambda scope: service.qualify(scope, outsider, nurse=True, actor=ADMIN)),
+    ]
+    for error, attempt in attempts:
+        with pytest.raises(error):
+            async with db.tenant(world.a.id) as scope:
+                await attempt(scope)
+    async with db.tenant(world.a.id) as scope:
+        assert await scope.connection.fetchval("SELECT count(*) FROM audit_log") == before
+        assert await scope.connection.fetchval("SELECT count(*) FROM medicine_cabinets_recipient") == 1
+        assert await scope.connection.fetchval("SELECT count(*) FROM medicine_cabinets_assignment") == 2
+        assert await scope.connection.fetchval("SELECT count(*) FROM medicine_cabinets_qualification") == 1
 
 
 async def test_a_care_recipient_reference_that_looks_like_free_text_is_refused(db: Database, world: World) -> None:
