@@ -1,6 +1,6 @@
 """The ``lockers.events`` hook: a cabinet door that opens with no authorised request in the last
 ``authorised_window_s`` seconds (forced, or opened with a key) is logged as an unauthorised
-opening, audited, and told to the cabinet's responsible nurse; a door reported ajar is logged."""
+opening, audited, and told to the cabinet's responsible nurse. (Doors left ajar: ``timers``.)"""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from backend import plugin_api as api
-from opcua_gateway.contracts import AlarmKind, AlarmRaised, StateChanged
+from opcua_gateway.contracts import StateChanged
 from plugins.lockers.hooks import AfterCommit, PlacedEvent
 from plugins.medicine_cabinets import log
 from plugins.medicine_cabinets.config import PLUGIN_ID, MedicineCabinetsConfig
@@ -46,10 +46,6 @@ def _door_opened(p: PlacedEvent) -> bool:
     return isinstance(e, StateChanged) and e.state.door_open is True and (not e.changed or "door_open" in e.changed)
 
 
-def _ajar(p: PlacedEvent) -> bool:
-    return isinstance(p.event, AlarmRaised) and p.event.alarm == AlarmKind.DOOR_AJAR
-
-
 async def _settings(scope: api.Scope) -> MedicineCabinetsConfig:
     from plugins.medicine_cabinets.plugin import PLUGIN  # the plugin object imports this module
 
@@ -59,23 +55,13 @@ async def _settings(scope: api.Scope) -> MedicineCabinetsConfig:
 
 async def on_locker_events(scope: api.Scope, events: Sequence[PlacedEvent], now: datetime) -> list[AfterCommit]:
     """The hook: called for tenants that enabled this plugin, in the ingest's transaction."""
-    relevant = [p for p in events if p.compartment_id is not None and (_door_opened(p) or _ajar(p))]
+    relevant = [p for p in events if p.compartment_id is not None and _door_opened(p)]
     if not relevant or not await api.plugin_enabled(scope, PLUGIN_ID):
         return []
     settings = await _settings(scope)
     for p in sorted(relevant, key=lambda p: (p.event.at, p.event.seq)):
         cab = await scope.connection.fetchrow(CABINET, scope.tenant, p.compartment_id)
         if cab is None:
-            continue
-        if _ajar(p):
-            await log.append(
-                scope,
-                kind="door_ajar",
-                at=p.event.at,
-                cabinet_id=cab["cabinet_id"],
-                compartment_id=p.compartment_id,
-                recipient_id=cab["recipient_id"],
-            )
             continue
         since = p.event.at - timedelta(seconds=settings.authorised_window_s)
         if await scope.connection.fetchrow(AUTHORISED, scope.tenant, p.compartment_id, since) is None:

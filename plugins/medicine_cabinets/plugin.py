@@ -1,8 +1,8 @@
 """The medicine cabinets plugin object: what the registry finds in ``plugins.medicine_cabinets``."""
 
-from plugins.contract import Name, Plugin
+from plugins.contract import ConsumerSpec, Name, Plugin
 from plugins.lockers.hooks import HOOK
-from plugins.medicine_cabinets import events
+from plugins.medicine_cabinets import events, timers
 from plugins.medicine_cabinets.config import PLUGIN_ID, MedicineCabinetsConfig
 from plugins.medicine_cabinets.graphql_api import MedicineCabinetsMutation, MedicineCabinetsQuery
 from plugins.medicine_cabinets.graphql_types import TYPES
@@ -23,6 +23,7 @@ PLUGIN = Plugin(
     query=MedicineCabinetsQuery,
     mutation=MedicineCabinetsMutation,
     types=TYPES,
+    consumers=(ConsumerSpec("medicine_cabinets.timers", timers.run),),
     config=MedicineCabinetsConfig,
     hooks={HOOK: events.on_locker_events},
 )

@@ -19,7 +19,7 @@ from opcua_gateway import contracts
 from plugins import state as plugin_state
 from plugins.lockers.hooks import subscribers
 from plugins.lockers.ingest import Ingest
-from plugins.medicine_cabinets import log, service
+from plugins.medicine_cabinets import log, service, timers
 from plugins.registry import PluginRegistry
 from tenants.access import Actor
 from tenants.database import Database
@@ -272,3 +272,35 @@ async def test_a_door_opened_without_an_authorised_request_is_logged_audited_and
     assert [(r["recipient"], r["channel"]) for r in told] == [(world.a.admin_email, "email")]
     await locker.send(locker.state("4", door_open=False, occupied=True, at=utcnow() + timedelta(seconds=1)))
     assert len(await entries(db, world.a.id)) == 1  # closing is not an opening
+
+
+async def test_a_door_left_open_at_a_cabinet_is_logged_once_from_the_lockers_door_ajar_alarm(
+    db: Database, world: World, redis: Redis
+) -> None:
+    h = await home(db, world.a.id)
+    await service_open_as_nurse(db, redis, h)
+    streams = own_streams()
+    hooks = subscribers(PluginRegistry.discover())
+    ingest = Ingest(db, redis, streams=streams, tuning=QUIET, consumer="test", hooks=hooks)
+    await ingest.group.create()
+    locker = Locker(h.site, redis, streams, ingest)
+    await locker.send(locker.state("1", door_open=True, occupied=True))
+    later = Ingest(
+        db, redis, streams=streams, tuning=QUIET, consumer="test", clock=lambda: utcnow() + timedelta(seconds=700)
+    )
+    await later.sweep(everyone=True)
+    for _ in range(2):  # once, however often the timer runs
+        async with db.tenant(world.a.id) as scope:
+            await timers.log_ajar_doors(scope)
+    kinds = [e["kind"] for e in await entries(db, world.a.id)]
+    # The request timed out and was withdrawn, so it authorises nothing: the opening is unauthorised.
+    assert kinds == ["failed", "unauthorised_opening", "door_ajar"]
+    async with db.tenant(world.a.id) as scope:
+        assert (await log.verify(scope)).intact
+
+
+async def service_open_as_nurse(db: Database, redis: Redis, h: Home) -> None:
+    """An authorised request for compartment 1 (no gateway answers: it times out, but it was asked)."""
+    await service.open_compartment(
+        db, redis, h.site.tenant, h.site.compartments["1"], actor=h.nurse, now=utcnow(), timeout_s=0.2
+    )
