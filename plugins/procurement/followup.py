@@ -10,13 +10,14 @@ federation transaction: the two kinds are never open at once."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from backend import plugin_api as api
+from plugins.procurement import faults_link
 from plugins.procurement import followup_metrics as metrics
 from plugins.procurement.access import ADMINS, WRITE_SCOPE
 from plugins.procurement.federation import Caller, log
@@ -153,12 +154,17 @@ async def plan(scope: api.Scope, c: Caller, contract_id: UUID) -> Plan:
 class Measured:
     availability: metrics.Measure | None
     temperature_compliance: metrics.Measure | None
+    faults: dict[faults_link.Key, metrics.Measure] = field(default_factory=dict)  # from fault reports
 
 
-async def measure(db: Database, municipality: UUID, lockers: list[UUID], period: metrics.Period) -> Measured:
-    """Read one municipality's locker data for the period, in its own tenant transaction."""
+async def measure(
+    db: Database, municipality: UUID, lockers: list[UUID], period: metrics.Period, contract_id: UUID | None = None
+) -> Measured:
+    """Read one municipality's locker data (and its faults under the contract) for the period, in
+    its own tenant transaction."""
     if not lockers:
         return Measured(None, None)
+    faults = await faults_link.measure(db, municipality, contract_id, period) if contract_id else {}
     async with db.tenant(municipality) as scope:
         conn = scope.connection
         args = (municipality, lockers)
@@ -173,11 +179,14 @@ async def measure(db: Database, municipality: UUID, lockers: list[UUID], period:
     return Measured(
         metrics.availability(period, lockers, carried, events),
         metrics.temperature_compliance(period, compartments, spans, has_data=has_data),
+        faults,
     )
 
 
 def judge(municipality: UUID, level: Level, measured: Measured, period: metrics.Period) -> Line:
     found = getattr(measured, level.metric, None) if level.metric in metrics.LOCKER_METRICS else None
+    if level.metric in faults_link.FAULT_METRICS:
+        found = measured.faults.get((level.metric, level.severity))
     value = found.value if found else None
     details: dict[str, Any] = {
         "metric": level.metric,
@@ -191,7 +200,7 @@ def judge(municipality: UUID, level: Level, measured: Measured, period: metrics.
     elif level.metric in metrics.LOCKER_METRICS:
         details["reason"] = "no locker data for this period"
     else:
-        details["reason"] = "fault reports are not recorded yet: measured when they are"
+        details["reason"] = "no fault reported under this contract in this period"
     breached = metrics.breached(level.unit, level.target, value)
     return Line(municipality, level, value, breached, level.penalty_sek if breached else Decimal(0), details)
 
@@ -211,7 +220,7 @@ async def compute(db: Database, c: Caller, contract_id: UUID, month: date, now: 
         )
     lines: list[Line] = []
     for municipality, lockers in p.lockers.items():
-        measured = await measure(db, municipality, lockers, period)
+        measured = await measure(db, municipality, lockers, period, contract_id)
         lines += [judge(municipality, level, measured, period) for level in p.levels]
     async with db.federation(c.federation_id, vendor_id=c.vendor_id) as scope:
         await store(scope, c, p, month, lines, now)
