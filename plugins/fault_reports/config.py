@@ -16,6 +16,10 @@ class FaultReportsConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True
     command_failures: Annotated[
         int, msgspec.Meta(ge=1, le=100, description="Failed commands to one locker within an hour that make a fault.")
     ] = 3
+    lock_grace_minutes: Annotated[
+        float,
+        msgspec.Meta(ge=0.5, le=1440, description="A closed door still unlocked after this long gets a fault (min)."),
+    ] = 2.0
 
 
 async def load(scope: api.Scope) -> FaultReportsConfig:

@@ -1,6 +1,7 @@
 """Faults the gateway reports by itself: a sensor giving Bad values (sensor_fault alarms), a
 locker whose device health is FAILURE (from the ``lockers.events`` hook), a locker offline
-longer than the tenant's limit and repeated failed commands (from the sweep, every few seconds).
+longer than the tenant's limit, a closed door that stays unlocked past a grace time, and
+repeated failed commands (from the sweep, every few seconds).
 
 Each has an ``ongoing_key`` (kind + locker/compartment); a unique index over the open faults'
 keys makes a second raise of the same ongoing fault do nothing. Gateway faults are not resolved
@@ -35,6 +36,10 @@ RETURNING id
 OFFLINE = """
 SELECT id, name, health_at FROM lockers_locker
 WHERE tenant_id = $1 AND connectivity = 'offline' AND health_at IS NOT NULL AND health_at <= $2
+"""
+UNLOCKED = """
+SELECT c.id, c.locker_id, c.compartment_key AS key FROM lockers_compartment c
+WHERE c.tenant_id = $1 AND c.door_open = false AND c.locked = false AND c.state_at <= $2
 """
 FAILED_COMMANDS = """
 SELECT c.locker_id, count(*) AS n FROM lockers_command m
@@ -128,6 +133,22 @@ async def sweep(scope: api.Scope, now: datetime) -> int:
                 category=Category.OTHER,
                 severity=Severity.CRITICAL,
                 description=f"The locker {row['name']} has been offline since {row['health_at']:%Y-%m-%d %H:%M} UTC.",
+                now=now,
+            )
+            is not None
+        )
+    for row in await scope.connection.fetch(
+        UNLOCKED, scope.tenant, now - timedelta(minutes=settings.lock_grace_minutes)
+    ):
+        raised += (
+            await raise_fault(
+                scope,
+                key=f"lock:{row['id']}",
+                locker_id=row["locker_id"],
+                compartment_id=row["id"],
+                category=Category.DOOR_OR_LOCK,
+                severity=Severity.HIGH,
+                description=f"The door of compartment {row['key']} is closed but will not lock.",
                 now=now,
             )
             is not None

@@ -172,3 +172,46 @@ async def test_a_device_failure_raises_a_critical_fault_and_another_tenant_sees_
     assert fault["severity"] == "critical" and "PLC" in fault["description"]
     async with db.tenant(world.b.id) as scope:
         assert await scope.connection.fetchval("SELECT count(*) FROM fault_report") == 0
+
+
+async def test_a_closed_door_that_stays_unlocked_past_the_grace_gets_one_fault(db: Database, world: World) -> None:
+    where = await installed(db, world.a.id)
+    now = utcnow()
+    async with db.tenant(where.tenant) as scope:
+        await scope.connection.execute(
+            "UPDATE lockers_compartment SET door_open = false, locked = false, state_at = $2 WHERE id = $1",
+            where.compartments["2"],
+            now - timedelta(minutes=1),
+        )
+        assert await gateway.sweep(scope, now) == 0  # within the default 2 minutes
+        assert await gateway.sweep(scope, now + timedelta(minutes=5)) == 1
+        assert await gateway.sweep(scope, now + timedelta(minutes=9)) == 0
+    [fault] = await faults(db, where)
+    assert (fault["compartment_id"], fault["category"], fault["severity"]) == (
+        where.compartments["2"],
+        "door_or_lock",
+        "high",
+    )
+
+
+async def test_repeated_failed_commands_within_an_hour_make_one_fault(db: Database, world: World) -> None:
+    where = await installed(db, world.a.id)
+    now = utcnow()
+    async with db.tenant(where.tenant) as scope:
+        for outcome in ("failed", "timeout", "confirmed", "failed"):
+            await scope.connection.execute(
+                """INSERT INTO lockers_command (tenant_id, request_id, command, endpoint_id, compartment_id,
+                     requested_by_kind, requested_by_label, timeout_s, outcome, completed_at)
+                   VALUES ($1, $2, 'unlock', $3, $4, 'user', 'Stina', 10, $5, $6)""",
+                where.tenant,
+                uuid.uuid4(),
+                where.endpoint_id,
+                where.compartments["1"],
+                outcome,
+                now - timedelta(minutes=5),
+            )
+        assert await gateway.sweep(scope, now) == 1  # three failures: the default limit
+        assert await gateway.sweep(scope, now) == 0
+        assert await gateway.sweep(scope, now + timedelta(hours=2)) == 0  # older than an hour
+    [fault] = await faults(db, where)
+    assert (fault["ongoing_key"], fault["severity"]) == (f"commands:{where.locker_id}", "high")
