@@ -14,6 +14,7 @@ from plugins.fault_reports.access import PEOPLE, READ_SCOPE, WRITE_SCOPE
 from plugins.fault_reports.domain import Category, NewFaultReport
 from plugins.fault_reports.graphql_types import FaultReport
 from plugins.fault_reports.workflow import COLUMNS
+from tenants import audit
 
 
 @strawberry.input
@@ -53,8 +54,20 @@ class FaultReportsMutation:
             description=input.description,
         )
         db = api.database(info)
-        async with db.tenant(tenant) as scope:
-            row = await service.report(scope, new, actor=info.context.principal.actor, now=utcnow())
+        try:
+            async with db.tenant(tenant) as scope:
+                row = await service.report(scope, new, actor=info.context.principal.actor, now=utcnow())
+        except api.NotFound:  # another municipality's device, or none: an access attempt is audited
+            async with db.tenant(tenant) as scope:
+                await audit.record(
+                    scope,
+                    actor=info.context.principal.actor,
+                    action="fault_reports.denied",
+                    target_kind="locker",
+                    target_id=str(input.locker_id)[:100],
+                    details={"compartment_id": new.compartment_id},
+                )
+            raise
         await routing.route_pending(db, tenant, utcnow())  # to its vendor, once the report is committed
         async with db.tenant(tenant) as scope:
             row = await scope.connection.fetchrow(

@@ -81,3 +81,25 @@ async def test_a_fault_is_routed_to_its_vendor_who_acknowledges_and_resolves_it_
     assert data(await acme(MINE), "vendorFaults") == []  # open ones only by default
     staff_as_vendor = data(await staff(MOVE, {"input": move}), "moveFault")
     assert staff_as_vendor["__typename"] == "PermissionDeniedError"
+
+
+async def test_a_report_on_another_municipalitys_locker_is_not_found_audited_and_saves_nothing(
+    server: Server, db: Database, world: World
+) -> None:
+    await installed(db, world.a.id)
+    theirs = await installed(db, world.b.id)
+    staff = await login(server, world.a.staff_email)
+    given = {"lockerId": str(theirs.locker_id), "category": "DAMAGE", "description": "Trasig."}
+    answer = data(await staff(REPORT, {"input": given}), "reportFault")
+    assert answer["__typename"] == "NotFoundError"
+    async with db.tenant(world.a.id) as scope:
+        assert await scope.connection.fetchval("SELECT count(*) FROM fault_report") == 0
+        assert (
+            await scope.connection.fetchval(
+                "SELECT count(*) FROM audit_log WHERE action = 'fault_reports.denied' AND target_id = $1",
+                str(theirs.locker_id),
+            )
+            == 1
+        )
+    async with db.tenant(world.b.id) as scope:
+        assert await scope.connection.fetchval("SELECT count(*) FROM fault_report") == 0
