@@ -15,6 +15,8 @@ from tenants.database import Database
 from tests.conftest import World, make_world
 
 KERNEL_SHARED = {"municipality", "app_user"}  # kernel tables led by federation_id, read at sign-in
+# Tables with a tenant_id are tenant-owned (they may also note a federation_id, e.g. for routing):
+# tests/integration/test_rls_coverage.py holds them to the tenant policy.
 
 
 async def procurement(db: Database, federation: uuid.UUID, deadline_in: timedelta) -> tuple[uuid.UUID, uuid.UUID]:
@@ -150,7 +152,9 @@ async def test_every_federation_level_table_is_isolated_by_the_database(owner: a
         for r in await owner.fetch(
             """SELECT c.table_name FROM information_schema.columns c
            JOIN information_schema.tables t USING (table_schema, table_name)
-           WHERE c.table_schema = 'public' AND c.column_name = 'federation_id' AND t.table_type = 'BASE TABLE'"""
+           WHERE c.table_schema = 'public' AND c.column_name = 'federation_id' AND t.table_type = 'BASE TABLE'
+             AND NOT EXISTS (SELECT 1 FROM information_schema.columns o WHERE o.table_schema = 'public'
+                             AND o.table_name = c.table_name AND o.column_name = 'tenant_id')"""
         )
         if r["table_name"] not in KERNEL_SHARED
     ]
