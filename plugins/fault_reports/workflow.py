@@ -98,6 +98,24 @@ async def move(
     )
 
 
+async def move_by_municipality(
+    scope: api.Scope, fault_id: UUID, to: Status, *, actor: Actor, now: datetime, note: str = ""
+) -> Any:
+    """The municipality's own staff moving a fault: any open fault may be rejected (a duplicate,
+    not a fault); acknowledging, starting and resolving are the vendor's work on a fault routed to
+    one, so staff do those only on faults no vendor serves (Conflict otherwise, nothing changed)."""
+    if to is not Status.REJECTED:
+        vendor = await scope.connection.fetchval(
+            "SELECT vendor_id FROM fault_report WHERE tenant_id = $1 AND id = $2", scope.tenant, fault_id
+        )
+        if vendor is not None:
+            raise api.Conflict(
+                "This fault is routed to the vendor under its contract; the vendor acknowledges and "
+                "resolves it. You may reject it (say why), or contact the vendor."
+            )
+    return await move(scope, fault_id, to, actor=actor, now=now, note=note)
+
+
 async def transitions(scope: api.Scope, fault_id: UUID) -> list[Any]:
     return list(
         await scope.connection.fetch(
