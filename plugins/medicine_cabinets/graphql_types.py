@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 
+from backend import plugin_api as api
 from plugins.medicine_cabinets import chain, service
+from plugins.medicine_cabinets.graphql_setup_types import SETUP_TYPES
 
 
 def _id(value: Any) -> strawberry.ID | None:
@@ -22,6 +24,10 @@ class MedicineCreated:
 @strawberry.type(description="Done.")
 class MedicineDone:
     ok: bool = True
+
+
+CreatedResult = Annotated[MedicineCreated | api.Errors, strawberry.union("MedicineCreatedResult")]
+DoneResult = Annotated[MedicineDone | api.Errors, strawberry.union("MedicineDoneResult")]
 
 
 @strawberry.type(description="The compartment opened; the entry in the medication log.")
@@ -90,4 +96,6 @@ class MedicationLogVerdict:
         return cls(intact=v.intact, checked=v.checked, broken_seq=v.broken_seq, reason=v.reason)
 
 
-TYPES: tuple[type, ...] = (CabinetOpened, CabinetRefused, CabinetFailed, MedicationLogEntry, MedicationLogVerdict)
+TYPES: tuple[type, ...] = (
+    CabinetOpened, CabinetRefused, CabinetFailed, MedicationLogEntry, MedicationLogVerdict, *SETUP_TYPES,
+)  # fmt: skip

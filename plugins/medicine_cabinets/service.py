@@ -87,10 +87,8 @@ async def add_cabinet(
     )
     if exists != 2:
         raise api.NotFound("Locker or care recipient", locker_id)
-    if nurse_id is not None and not await scope.connection.fetchval(
-        "SELECT EXISTS (SELECT 1 FROM membership WHERE tenant_id = $1 AND user_id = $2)", scope.tenant, nurse_id
-    ):
-        raise api.NotFound("User", nurse_id)
+    if nurse_id is not None:
+        await require_member(scope, nurse_id)
     cid = uuid4()
     inserted = await scope.connection.fetchval(
         """INSERT INTO medicine_cabinets_cabinet (tenant_id, id, locker_id, recipient_id, responsible_nurse_id)
@@ -137,7 +135,7 @@ async def restrict(scope: api.Scope, compartment_id: UUID, *, actor: Actor) -> N
 
 
 async def qualify(scope: api.Scope, user_id: UUID, *, nurse: bool, actor: Actor) -> None:
-    await _member(scope, user_id)
+    await require_member(scope, user_id)
     await scope.connection.execute(
         """INSERT INTO medicine_cabinets_qualification (tenant_id, user_id, nurse) VALUES ($1, $2, $3)
            ON CONFLICT (tenant_id, user_id) DO UPDATE SET nurse = excluded.nurse""",
@@ -155,36 +153,64 @@ async def qualify(scope: api.Scope, user_id: UUID, *, nurse: bool, actor: Actor)
     )
 
 
-async def _member(scope: api.Scope, user_id: UUID) -> None:
+async def require_member(scope: api.Scope, user_id: UUID) -> None:
+    """Not found unless ``user_id`` is a member of this municipality (app_user is not tenant-scoped)."""
     if not await scope.connection.fetchval(
         "SELECT EXISTS (SELECT 1 FROM membership WHERE tenant_id = $1 AND user_id = $2)", scope.tenant, user_id
     ):
         raise api.NotFound("User", user_id)
 
 
-async def assign(scope: api.Scope, user_id: UUID, recipient_id: UUID, day: date, *, actor: Actor) -> None:
-    await _member(scope, user_id)
+MAX_DAYS = 62  # a planner assigns a week or a month at once, not a year by mistake
+
+
+def days_between(day: date, last_day: date | None) -> int:
+    """How many days ``day`` to ``last_day`` (inclusive) cover; a typed error when out of order or too many."""
+    count = ((last_day or day) - day).days + 1
+    if count < 1:
+        raise api.ValidationFailed.on("lastDay", "Sista dagen före första. / The last day is before the first.")
+    if count > MAX_DAYS:
+        raise api.ValidationFailed.on(
+            "lastDay", f"Högst {MAX_DAYS} dagar åt gången. / At most {MAX_DAYS} days at once."
+        )
+    return count
+
+
+async def require_recipient(scope: api.Scope, recipient_id: UUID) -> None:
     if not await scope.connection.fetchval(
         "SELECT EXISTS (SELECT 1 FROM medicine_cabinets_recipient WHERE tenant_id = $1 AND id = $2)",
         scope.tenant, recipient_id,
     ):  # fmt: skip
         raise api.NotFound("Care recipient", recipient_id)
-    await scope.connection.execute(
-        """INSERT INTO medicine_cabinets_assignment (tenant_id, user_id, recipient_id, day) VALUES ($1, $2, $3, $4)
-           ON CONFLICT DO NOTHING""",
+
+
+async def assign(
+    scope: api.Scope, user_id: UUID, recipient_id: UUID, day: date, *, actor: Actor, last_day: date | None = None
+) -> int:
+    """Assign a staff member to a care recipient on ``day`` (through ``last_day``: a week at once);
+    how many days were newly assigned."""
+    days_between(day, last_day)
+    await require_member(scope, user_id)
+    await require_recipient(scope, recipient_id)
+    added = await scope.connection.fetchval(
+        """WITH added AS (
+             INSERT INTO medicine_cabinets_assignment (tenant_id, user_id, recipient_id, day)
+             SELECT $1, $2, $3, d::date FROM generate_series($4::date, $5::date, interval '1 day') AS d
+             ON CONFLICT DO NOTHING RETURNING 1)
+           SELECT count(*) FROM added""",
         scope.tenant,
         user_id,
         recipient_id,
         day,
+        last_day or day,
     )
+    details = {"recipient_id": str(recipient_id), "day": day.isoformat()}
+    if last_day is not None and last_day != day:
+        details["last_day"] = last_day.isoformat()
     await audit.record(
-        scope,
-        actor=actor,
-        action="medicine_cabinets.assigned",
-        target_kind="user",
-        target_id=user_id,
-        details={"recipient_id": str(recipient_id), "day": day.isoformat()},
+        scope, actor=actor, action="medicine_cabinets.assigned", target_kind="user", target_id=user_id, details=details
     )
+    return int(added)
 
 
 async def is_nurse(scope: api.Scope, user_id: UUID) -> bool:
