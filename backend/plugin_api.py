@@ -139,17 +139,27 @@ __all__ = [
 
 
 # --- Notifications: outbox, webhooks and delivery log (docs/adr/0008-notifications.md) -----------
+from backend.graphql.notifications import (  # noqa: E402  # the endpoint results, for organisations' own roots
+    WebhookEndpointDeleted,
+    WebhookEndpointSet,
+    WebhookSecretRotated,
+)
 from backend.notifications import (  # noqa: E402  # appended block, kept apart from others' additions
     AttemptRecord,
     Notification,
     NotificationAttempt,
     NotificationRecord,
     WebhookEndpoint,
+    delete_federation_endpoint,
     dispatch_after_commit,
     erase_notifications,
+    federation_webhook,
+    get_federation_endpoint,
     integrator_id,
     log_for,
     notify,
+    rotate_federation_secret,
+    set_federation_endpoint,
     verify_signature,
     webhook,
 )
@@ -160,11 +170,19 @@ __all__ += [
     "NotificationAttempt",
     "NotificationRecord",
     "WebhookEndpoint",
+    "WebhookEndpointDeleted",
+    "WebhookEndpointSet",
+    "WebhookSecretRotated",
+    "delete_federation_endpoint",
     "dispatch_after_commit",
     "erase_notifications",
+    "federation_webhook",
+    "get_federation_endpoint",
     "integrator_id",
     "log_for",
     "notify",
+    "rotate_federation_secret",
+    "set_federation_endpoint",
     "verify_signature",
     "webhook",
 ]

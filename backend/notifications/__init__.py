@@ -13,9 +13,24 @@ from backend.notifications.endpoints import (
     set_endpoint,
 )
 from backend.notifications.erasure import erase_notifications
+from backend.notifications.federation_endpoints import (
+    delete_federation_endpoint,
+    get_federation_endpoint,
+    record_federation_audit,
+    rotate_federation_secret,
+    set_federation_endpoint,
+)
 from backend.notifications.graphql_types import NOTIFICATION_TYPES, Notification, NotificationAttempt, WebhookEndpoint
 from backend.notifications.history import get_notification, log_for, page_for
-from backend.notifications.outbox import DELIVER_ACTOR, QUEUE, HasJobs, dispatch_after_commit, notify, webhook
+from backend.notifications.outbox import (
+    DELIVER_ACTOR,
+    QUEUE,
+    HasJobs,
+    dispatch_after_commit,
+    federation_webhook,
+    notify,
+    webhook,
+)
 from backend.notifications.owners import integrator_id
 from backend.notifications.records import (
     AttemptRecord,
@@ -55,19 +70,25 @@ __all__ = [
     "backoff_s",
     "check_url",
     "delete_endpoint",
+    "delete_federation_endpoint",
     "deliver",
     "deliver_one",
     "dispatch_after_commit",
     "erase_notifications",
+    "federation_webhook",
     "get_endpoint",
+    "get_federation_endpoint",
     "get_notification",
     "integrator_id",
     "log_for",
     "notify",
     "page_for",
+    "record_federation_audit",
+    "rotate_federation_secret",
     "rotate_secret",
     "senders_for",
     "set_endpoint",
+    "set_federation_endpoint",
     "sign",
     "sweep_forever",
     "sweep_once",

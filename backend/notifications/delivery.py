@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from backend.lib import utcnow
-from backend.notifications import endpoints, history
+from backend.notifications import endpoints, federation_endpoints, history
 from backend.notifications.outbox import enqueue_deliveries
-from backend.notifications.records import Channel, NotificationRecord, Outcome, Status
+from backend.notifications.records import Channel, NotificationRecord, Outcome, Status, WebhookEndpointRecord
 from backend.notifications.senders import Email, EmailSender, LoggingSender, SendResult, Sms, SmsSender
 from backend.notifications.smtp import SmtpConfig, SmtpEmailSender
 from backend.notifications.webhooks import WebhookSender
@@ -37,6 +37,10 @@ JITTER = 0.1
 CLOCK_SLACK = "interval '50 milliseconds'"  # a delayed message may be handed out a hair early
 MAX_TEXT = 1000
 
+PEEK_FEDERATION = """
+SELECT federation_id, recipient FROM notification
+WHERE tenant_id = $1 AND id = $2 AND status = 'pending' AND federation_id IS NOT NULL
+"""
 LOCK = f"""
 SELECT {history.COLUMNS}, next_attempt_at <= clock_timestamp() + {CLOCK_SLACK} AS due
 FROM notification WHERE tenant_id = $1 AND id = $2 FOR UPDATE SKIP LOCKED
@@ -92,6 +96,7 @@ async def deliver_one(
 ) -> Status | None:
     """Try to send once, if it is pending and due; the status it ends in (``None``: not tried)."""
     senders = senders or senders_for(settings)
+    elsewhere = await _federation_endpoint(db, tenant_id, notification_id)
     async with db.tenant(tenant_id) as scope:
         row = await scope.connection.fetchrow(LOCK, tenant_id, notification_id)
         if row is None or row["status"] != Status.PENDING.value or not row["due"]:
@@ -99,7 +104,7 @@ async def deliver_one(
         n = history.record(row)
         attempt = n.attempt_count + 1
         started_at, clock = utcnow(), time.monotonic()
-        result = await _send(scope, senders, n)
+        result = await _send(scope, senders, n, elsewhere)
         duration_ms = int((time.monotonic() - clock) * 1000)
         await scope.connection.execute(
             RECORD_ATTEMPT, tenant_id, n.id, attempt, started_at, result.outcome.value, result.status_code,
@@ -122,11 +127,28 @@ def _next(settings: Settings, attempt: int, result: SendResult) -> tuple[Status,
     return Status.PENDING, backoff_s(attempt, base=settings.notify_backoff_base_s, cap=settings.notify_backoff_cap_s)
 
 
-async def _send(scope: Scope, senders: Senders, n: NotificationRecord) -> SendResult:
+async def _federation_endpoint(db: Database, tenant_id: UUID, notification_id: UUID) -> WebhookEndpointRecord | None:
+    """For a pending webhook to a federation-level organisation: its active endpoint, read in the
+    federation's own transaction before the notification's is opened (a transaction cannot
+    read both). An endpoint changed between the two is used as read, like a rotation mid-send."""
+    async with db.tenant(tenant_id) as scope:
+        row = await scope.connection.fetchrow(PEEK_FEDERATION, tenant_id, notification_id)
+    if row is None:
+        return None
+    return await federation_endpoints.endpoint_for_delivery(db, row["federation_id"], UUID(row["recipient"]))
+
+
+async def _send(
+    scope: Scope, senders: Senders, n: NotificationRecord, federation_endpoint: WebhookEndpointRecord | None
+) -> SendResult:
     if n.channel is Channel.EMAIL:
         return await senders.email.send_email(Email(n.id, n.recipient, n.subject, n.body))
     if n.channel is Channel.SMS:
         return await senders.sms.send_sms(Sms(n.id, n.recipient, n.body))
+    if n.federation_id is not None:
+        if federation_endpoint is None:
+            return SendResult.error("the organisation has no webhook endpoint (none set, or deleted)", permanent=True)
+        return await senders.webhooks.post(federation_endpoint.url, federation_endpoint.secret, n)
     endpoint = await endpoints.endpoint_by_id(scope, UUID(n.recipient))
     if endpoint is None or endpoint.disabled_at is not None:
         return SendResult.error("the integrator deleted its webhook endpoint", permanent=True)

@@ -1,4 +1,5 @@
-"""Integrators' webhook endpoints: one per integrator and municipality, managed by the integrator.
+"""Webhook endpoints: one per integrator and municipality, or per organisation and federation
+(``federation_endpoints``), managed by their owner. One implementation serves both (:class:`Holder`).
 
 A new secret is shown once (on the first ``set`` and on ``rotate``) and stored so that delivery
 can sign with it. Deleting keeps the row (the delivery log refers to it) but forgets the secret.
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID, uuid4
@@ -21,7 +24,6 @@ from tenants.access import Actor
 from tenants.database import Scope
 
 MAX_URL = 2000
-COLUMNS = "id, tenant_id, owner_id, url, secret, created_at, rotated_at, disabled_at"
 LOCAL_NAMES = ("localhost", "localhost.localdomain")
 
 
@@ -75,102 +77,142 @@ def _is_local(host: str) -> bool:
     return not address.is_global
 
 
-def _record(row: Any) -> WebhookEndpointRecord:
-    return WebhookEndpointRecord(
-        id=row["id"],
-        tenant_id=row["tenant_id"],
-        owner_id=row["owner_id"],
-        url=row["url"],
-        secret=row["secret"],
-        created_at=row["created_at"],
-        rotated_at=row["rotated_at"],
-        disabled_at=row["disabled_at"],
+@dataclass(frozen=True)
+class Holder:
+    """Where endpoints are kept: per municipality for its integrators (``webhook_endpoint``), or per
+    federation for its own organisations, such as procurement vendors (``federation_webhook_endpoint``)."""
+
+    table: str
+    key: str  # the leading key column, and the transaction it needs: tenant_id or federation_id
+    owner: str  # who owns one, in messages
+    key_of: Callable[[Scope], UUID]
+    audit: Callable[[Scope, Actor, str, UUID, dict[str, Any] | None], Awaitable[None]]
+
+    def columns(self) -> str:
+        return f"id, {self.key}, owner_id, url, secret, created_at, rotated_at, disabled_at"
+
+    def record(self, row: Any) -> WebhookEndpointRecord:
+        return WebhookEndpointRecord(
+            id=row["id"],
+            tenant_id=row["tenant_id"] if self.key == "tenant_id" else None,
+            owner_id=row["owner_id"],
+            url=row["url"],
+            secret=row["secret"],
+            created_at=row["created_at"],
+            rotated_at=row["rotated_at"],
+            disabled_at=row["disabled_at"],
+            federation_id=row["federation_id"] if self.key == "federation_id" else None,
+        )
+
+
+async def _tenant_audit(scope: Scope, actor: Actor, action: str, target: UUID, details: dict[str, Any] | None) -> None:
+    await audit.record(
+        scope, actor=actor, action=action, target_kind="webhook_endpoint", target_id=target, details=details
     )
 
 
-async def _row(scope: Scope, owner_id: UUID) -> Any:
-    sql = f"SELECT {COLUMNS} FROM webhook_endpoint WHERE tenant_id = $1 AND owner_id = $2"
-    return await scope.connection.fetchrow(sql, scope.tenant, owner_id)
+TENANT = Holder("webhook_endpoint", "tenant_id", "integrator", lambda scope: scope.tenant, _tenant_audit)
 
 
-async def get_endpoint(scope: Scope, owner_id: UUID) -> WebhookEndpointRecord | None:
-    """This integrator's active endpoint here, if it registered one."""
-    row = await _row(scope, owner_id)
-    return _record(row) if row is not None and row["disabled_at"] is None else None
+async def _row(scope: Scope, holder: Holder, owner_id: UUID) -> Any:
+    sql = f"SELECT {holder.columns()} FROM {holder.table} WHERE {holder.key} = $1 AND owner_id = $2"
+    return await scope.connection.fetchrow(sql, holder.key_of(scope), owner_id)
 
 
-async def set_endpoint(
-    scope: Scope, *, owner_id: UUID, url: str, allow_local: bool, actor: Actor
+async def get_in(scope: Scope, holder: Holder, owner_id: UUID) -> WebhookEndpointRecord | None:
+    """This owner's active endpoint, if it registered one."""
+    row = await _row(scope, holder, owner_id)
+    return holder.record(row) if row is not None and row["disabled_at"] is None else None
+
+
+async def set_in(
+    scope: Scope, holder: Holder, *, owner_id: UUID, url: str, allow_local: bool, actor: Actor
 ) -> IssuedSecret:
     """Register the endpoint or change its URL; a secret is made (and returned) only for a new
     or previously deleted endpoint, so changing the URL does not break verification."""
     url = check_url(url, allow_local=allow_local)
-    # Two first registrations at once must not both insert: serialise them per integrator.
+    key, table, columns = holder.key_of(scope), holder.table, holder.columns()
+    # Two first registrations at once must not both insert: serialise them per owner.
     await scope.connection.execute(
-        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"webhook_endpoint:{scope.tenant}:{owner_id}"
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"{table}:{key}:{owner_id}"
     )
-    existing = await _row(scope, owner_id)
+    existing = await _row(scope, holder, owner_id)
     secret: str | None = None
     if existing is None:
         secret = new_secret()
         row = await scope.connection.fetchrow(
-            f"""INSERT INTO webhook_endpoint (tenant_id, id, owner_id, url, secret)
-                VALUES ($1, $2, $3, $4, $5) RETURNING {COLUMNS}""",
-            scope.tenant, uuid4(), owner_id, url, secret,
+            f"""INSERT INTO {table} ({holder.key}, id, owner_id, url, secret)
+                VALUES ($1, $2, $3, $4, $5) RETURNING {columns}""",
+            key, uuid4(), owner_id, url, secret,
         )
     else:
         revived = existing["disabled_at"] is not None
         secret = new_secret() if revived else None
         row = await scope.connection.fetchrow(
-            f"""UPDATE webhook_endpoint SET url = $3, secret = coalesce($4, secret),
+            f"""UPDATE {table} SET url = $3, secret = coalesce($4, secret),
                   rotated_at = CASE WHEN $4::text IS NULL THEN rotated_at ELSE now() END, disabled_at = NULL
-                WHERE tenant_id = $1 AND id = $2 RETURNING {COLUMNS}""",
-            scope.tenant, existing["id"], url, secret,
+                WHERE {holder.key} = $1 AND id = $2 RETURNING {columns}""",
+            key, existing["id"], url, secret,
         )
-    endpoint = _record(row)
-    await audit.record(
-        scope, actor=actor, action="webhook.endpoint_set", target_kind="webhook_endpoint", target_id=endpoint.id,
-        details={"url": url, "owner_id": owner_id, "new_secret": secret is not None},
-    )
+    endpoint = holder.record(row)
+    details = {"url": url, "owner_id": owner_id, "new_secret": secret is not None}
+    await holder.audit(scope, actor, "webhook.endpoint_set", endpoint.id, details)
     return IssuedSecret(endpoint, secret)
 
 
-async def rotate_secret(scope: Scope, *, owner_id: UUID, actor: Actor) -> IssuedSecret:
+async def rotate_in(scope: Scope, holder: Holder, *, owner_id: UUID, actor: Actor) -> IssuedSecret:
     """A new secret, in force at once for every delivery not yet made."""
     secret = new_secret()
     row = await scope.connection.fetchrow(
-        f"""UPDATE webhook_endpoint SET secret = $3, rotated_at = now()
-            WHERE tenant_id = $1 AND owner_id = $2 AND disabled_at IS NULL RETURNING {COLUMNS}""",
-        scope.tenant, owner_id, secret,
+        f"""UPDATE {holder.table} SET secret = $3, rotated_at = now()
+            WHERE {holder.key} = $1 AND owner_id = $2 AND disabled_at IS NULL RETURNING {holder.columns()}""",
+        holder.key_of(scope), owner_id, secret,
     )
     if row is None:
-        raise NotFound("Webhook endpoint", "of this integrator")
-    endpoint = _record(row)
-    await audit.record(
-        scope, actor=actor, action="webhook.secret_rotated", target_kind="webhook_endpoint", target_id=endpoint.id
-    )
+        raise NotFound("Webhook endpoint", f"of this {holder.owner}")
+    endpoint = holder.record(row)
+    await holder.audit(scope, actor, "webhook.secret_rotated", endpoint.id, None)
     return IssuedSecret(endpoint, secret)
+
+
+async def delete_in(scope: Scope, holder: Holder, *, owner_id: UUID, actor: Actor) -> WebhookEndpointRecord:
+    """Stop webhooks to this owner: pending ones fail, new events are not queued."""
+    row = await scope.connection.fetchrow(
+        f"""UPDATE {holder.table} SET disabled_at = now(), secret = ''
+            WHERE {holder.key} = $1 AND owner_id = $2 AND disabled_at IS NULL RETURNING {holder.columns()}""",
+        holder.key_of(scope), owner_id,
+    )
+    if row is None:
+        raise NotFound("Webhook endpoint", f"of this {holder.owner}")
+    endpoint = holder.record(row)
+    await holder.audit(scope, actor, "webhook.endpoint_deleted", endpoint.id, {"url": endpoint.url})
+    return endpoint
+
+
+async def get_endpoint(scope: Scope, owner_id: UUID) -> WebhookEndpointRecord | None:
+    """This integrator's active endpoint here, if it registered one."""
+    return await get_in(scope, TENANT, owner_id)
+
+
+async def set_endpoint(
+    scope: Scope, *, owner_id: UUID, url: str, allow_local: bool, actor: Actor
+) -> IssuedSecret:
+    """Register this integrator's endpoint here or change its URL (see :func:`set_in`)."""
+    return await set_in(scope, TENANT, owner_id=owner_id, url=url, allow_local=allow_local, actor=actor)
+
+
+async def rotate_secret(scope: Scope, *, owner_id: UUID, actor: Actor) -> IssuedSecret:
+    """A new secret for this integrator's endpoint, in force at once."""
+    return await rotate_in(scope, TENANT, owner_id=owner_id, actor=actor)
 
 
 async def delete_endpoint(scope: Scope, *, owner_id: UUID, actor: Actor) -> WebhookEndpointRecord:
     """Stop webhooks to this integrator: pending ones fail, new events are not queued."""
-    row = await scope.connection.fetchrow(
-        f"""UPDATE webhook_endpoint SET disabled_at = now(), secret = ''
-            WHERE tenant_id = $1 AND owner_id = $2 AND disabled_at IS NULL RETURNING {COLUMNS}""",
-        scope.tenant, owner_id,
-    )
-    if row is None:
-        raise NotFound("Webhook endpoint", "of this integrator")
-    endpoint = _record(row)
-    await audit.record(
-        scope, actor=actor, action="webhook.endpoint_deleted", target_kind="webhook_endpoint",
-        target_id=endpoint.id, details={"url": endpoint.url},
-    )
-    return endpoint
+    return await delete_in(scope, TENANT, owner_id=owner_id, actor=actor)
 
 
 async def endpoint_by_id(scope: Scope, endpoint_id: UUID) -> WebhookEndpointRecord | None:
     row = await scope.connection.fetchrow(
-        f"SELECT {COLUMNS} FROM webhook_endpoint WHERE tenant_id = $1 AND id = $2", scope.tenant, endpoint_id
+        f"SELECT {TENANT.columns()} FROM webhook_endpoint WHERE tenant_id = $1 AND id = $2", scope.tenant, endpoint_id
     )
-    return _record(row) if row is not None else None
+    return TENANT.record(row) if row is not None else None

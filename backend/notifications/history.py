@@ -13,7 +13,7 @@ from backend.notifications.records import AttemptRecord, Channel, NotificationRe
 from tenants.database import Scope
 
 COLUMNS = """id, tenant_id, channel, recipient, subject, body, payload, topic, subject_kind, subject_id, status,
-attempts, next_attempt_at, created_at, sent_at, last_error"""
+attempts, next_attempt_at, created_at, sent_at, last_error, federation_id"""
 LOG_LIMIT = 100
 
 
@@ -37,6 +37,7 @@ def record(row: Any, attempts: tuple[AttemptRecord, ...] = ()) -> NotificationRe
         sent_at=row["sent_at"],
         last_error=row["last_error"],
         attempts=attempts,
+        federation_id=row["federation_id"],
     )
 
 

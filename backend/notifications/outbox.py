@@ -43,8 +43,9 @@ PHONE = re.compile(r"\+?[0-9]{6,15}")
 PHONE_PUNCTUATION = re.compile(r"[\s()-]")
 
 INSERT = """
-INSERT INTO notification (tenant_id, id, channel, recipient, subject, body, payload, topic, subject_kind, subject_id)
-VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10)
+INSERT INTO notification (tenant_id, id, channel, recipient, subject, body, payload, topic, subject_kind, subject_id,
+                          federation_id)
+VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11)
 """
 
 
@@ -87,14 +88,37 @@ async def webhook(
 ) -> UUID | None:
     """Queue a signed POST of ``payload`` to the endpoint of integrator ``owner_id`` (see
     ``integrator_id``); ``None`` when that integrator registered no endpoint here."""
-    _check(_about(event, subject_kind))
-    encoded = json.dumps(payload, default=_json_value, ensure_ascii=False)
-    if len(encoded.encode()) > MAX_PAYLOAD_BYTES or "\\u0000" in encoded:
-        raise ValidationFailed.on("payload", f"A webhook payload is at most {MAX_PAYLOAD_BYTES} bytes, without NUL.")
+    encoded = _payload(event, subject_kind, payload)
     endpoint = await endpoints.get_endpoint(scope, owner_id)
     if endpoint is None:
         return None
     return await _insert(scope, Channel.WEBHOOK, str(endpoint.id), "", "", encoded, event, subject_kind, subject_id)
+
+
+async def federation_webhook(
+    scope: Scope, *, owner_id: UUID, event: str, payload: dict[str, Any], subject_kind: str, subject_id: UUID
+) -> UUID:
+    """Queue, in this municipality's outbox, a signed POST of ``payload`` to the endpoint of
+    ``owner_id``, an organisation of the municipality's own federation (a procurement vendor).
+
+    The endpoint lives in the federation, which a municipality's transaction cannot read, so it
+    is resolved when the webhook is sent, in the federation's transaction: an organisation
+    without an active endpoint then fails the notification at once, for good (the delivery log
+    says so). Body, signature, retries and attempts are those of integrators' webhooks.
+    """
+    encoded = _payload(event, subject_kind, payload)
+    federation = await scope.connection.fetchval("SELECT federation_id FROM municipality WHERE id = $1", scope.tenant)
+    return await _insert(
+        scope, Channel.WEBHOOK, str(owner_id), "", "", encoded, event, subject_kind, subject_id, federation
+    )
+
+
+def _payload(event: str, subject_kind: str, payload: dict[str, Any]) -> str:
+    _check(_about(event, subject_kind))
+    encoded = json.dumps(payload, default=_json_value, ensure_ascii=False)
+    if len(encoded.encode()) > MAX_PAYLOAD_BYTES or "\\u0000" in encoded:
+        raise ValidationFailed.on("payload", f"A webhook payload is at most {MAX_PAYLOAD_BYTES} bytes, without NUL.")
+    return encoded
 
 
 async def dispatch_after_commit(source: HasJobs | JobQueue, tenant: UUID | Scope, ids: Iterable[UUID]) -> None:
@@ -136,11 +160,12 @@ async def _insert(
     topic: str,
     subject_kind: str,
     subject_id: UUID,
+    federation_id: UUID | None = None,
 ) -> UUID:
     notification_id = uuid4()
     await scope.connection.execute(
         INSERT, scope.tenant, notification_id, channel.value, recipient, subject, body, payload, topic,
-        subject_kind, subject_id,
+        subject_kind, subject_id, federation_id,
     )
     return notification_id
 

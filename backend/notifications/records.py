@@ -44,7 +44,7 @@ class NotificationRecord:
     id: UUID
     tenant_id: UUID
     channel: Channel
-    recipient: str  # e-mail address, phone number, or the webhook endpoint's id
+    recipient: str  # e-mail address, phone number, the webhook endpoint's id, or a federation organisation's id
     subject: str
     body: str
     payload: dict[str, Any]
@@ -58,20 +58,23 @@ class NotificationRecord:
     sent_at: datetime | None
     last_error: str
     attempts: tuple[AttemptRecord, ...] = ()
+    federation_id: UUID | None = None  # a webhook to an organisation of this federation (recipient: its id)
 
 
 @dataclass(frozen=True)
 class WebhookEndpointRecord:
-    """An integrator's endpoint; ``secret`` is never served except once when it is made."""
+    """An integrator's endpoint in a municipality (``tenant_id``), or a federation-level
+    organisation's (``federation_id``); ``secret`` is never served except once when it is made."""
 
     id: UUID
-    tenant_id: UUID
+    tenant_id: UUID | None
     owner_id: UUID
     url: str
     secret: str
     created_at: datetime
     rotated_at: datetime | None
     disabled_at: datetime | None
+    federation_id: UUID | None = None
 
 
 @dataclass(frozen=True)

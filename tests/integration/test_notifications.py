@@ -27,20 +27,25 @@ from aiosmtpd.controller import Controller
 
 from backend.jobs.broker import make_broker
 from backend.jobs.queue import JobQueue
-from backend.lib import ValidationFailed
+from backend.lib import NotFound, ValidationFailed
 from backend.notifications import (
     Channel,
     NotificationRecord,
     Outcome,
     Status,
     check_url,
+    delete_federation_endpoint,
     deliver_one,
     dispatch_after_commit,
+    federation_webhook,
     get_endpoint,
+    get_federation_endpoint,
     get_notification,
     log_for,
     notify,
+    rotate_federation_secret,
     set_endpoint,
+    set_federation_endpoint,
     verify_signature,
     webhook,
 )
@@ -379,6 +384,92 @@ async def test_a_webhook_for_an_integrator_without_an_endpoint_is_not_queued(db:
     async with db.tenant(world.a.id) as scope:
         assert await webhook(scope, owner_id=uuid.uuid4(), event="tests.happened", payload={},
                              subject_kind="test_case", subject_id=uuid.uuid4()) is None
+
+
+# --- webhooks to a federation-level organisation (a procurement vendor) ------------------------------
+
+
+async def a_vendor_endpoint(db: Database, federation: uuid.UUID, url: str) -> tuple[uuid.UUID, str]:
+    owner = uuid.uuid4()
+    async with db.federation(federation) as scope:
+        issued = await set_federation_endpoint(scope, owner_id=owner, url=url, allow_local=True, actor=SYSTEM)
+    assert issued.secret and issued.endpoint.federation_id == federation and issued.endpoint.tenant_id is None
+    return owner, issued.secret
+
+
+async def a_vendor_webhook(db: Database, worker: Worker, tenant: uuid.UUID, owner: uuid.UUID, **data: Any) -> uuid.UUID:
+    async with db.tenant(tenant) as scope:
+        nid = await federation_webhook(scope, owner_id=owner, event="tests.vendor", payload=data,
+                                       subject_kind="test_case", subject_id=uuid.uuid4())
+        await dispatch_after_commit(worker.jobs, scope, [nid])
+    return nid
+
+
+async def test_a_vendor_endpoint_is_kept_in_its_federation_audited_there_and_its_secret_shown_once(
+    db: Database, world: World
+) -> None:
+    owner, secret = await a_vendor_endpoint(db, world.federation_id, "http://127.0.0.1:9/vendor")
+    async with db.federation(world.federation_id) as scope:
+        again = await set_federation_endpoint(scope, owner_id=owner, url="http://127.0.0.1:9/moved", allow_local=True,
+                                              actor=SYSTEM)
+        found = await get_federation_endpoint(scope, owner)
+        stored = await scope.connection.fetchrow("SELECT * FROM federation_webhook_endpoint WHERE owner_id = $1", owner)
+        log = await scope.connection.fetch(
+            "SELECT action, target_id FROM federation_audit_log WHERE target_id = $1 ORDER BY id", str(stored["id"]))
+    assert again.secret is None and found is not None and found.url == "http://127.0.0.1:9/moved"
+    assert stored["secret"] == secret and stored["federation_id"] == world.federation_id
+    assert [r["action"] for r in log] == ["webhook.endpoint_set", "webhook.endpoint_set"]
+    other = await make_world(db)
+    async with db.federation(other.federation_id) as scope:  # another federation sees nothing, changes nothing
+        assert await get_federation_endpoint(scope, owner) is None
+        assert await scope.connection.fetchval("SELECT count(*) FROM federation_webhook_endpoint") == 0
+        with pytest.raises(NotFound):
+            await rotate_federation_secret(scope, owner_id=owner, actor=SYSTEM)
+    async with db.tenant(world.a.id) as scope:  # nor does a municipality's transaction
+        assert await scope.connection.fetchval("SELECT count(*) FROM federation_webhook_endpoint") == 0
+
+
+async def test_a_bad_vendor_url_is_refused_with_a_typed_error_and_changes_nothing(db: Database, world: World) -> None:
+    owner, _ = await a_vendor_endpoint(db, world.federation_id, "http://127.0.0.1:9/kept")
+    async with db.federation(world.federation_id) as scope:
+        before = await scope.connection.fetchval("SELECT count(*) FROM federation_audit_log")
+        for url in ("ftp://hooks.example.com/x", "https://10.1.2.3/x", ""):
+            with pytest.raises(ValidationFailed) as refused:
+                await set_federation_endpoint(scope, owner_id=owner, url=url, allow_local=False, actor=SYSTEM)
+            assert [f.field for f in refused.value.fields] == ["url"]
+        with pytest.raises(ValidationFailed):
+            await set_federation_endpoint(scope, owner_id=uuid.uuid4(), url="file:///x", allow_local=True, actor=SYSTEM)
+    async with db.federation(world.federation_id) as scope:
+        assert await scope.connection.fetchval("SELECT count(*) FROM federation_audit_log") == before
+        found = await get_federation_endpoint(scope, owner)
+        assert found is not None and found.url == "http://127.0.0.1:9/kept"
+
+
+async def test_a_municipality_sends_a_signed_webhook_to_its_federations_vendor_and_none_after_deletion(
+    db: Database, world: World, worker: Worker, hooks: Hooks
+) -> None:
+    owner, secret = await a_vendor_endpoint(db, world.federation_id, hooks.url("/vendor"))
+    nid = await a_vendor_webhook(db, worker, world.a.id, owner, fault="F-1", status="reported")
+    n = await finished(db, world.a.id, nid)
+    assert (n.status, n.channel, n.recipient, n.federation_id) == (Status.SENT, Channel.WEBHOOK, str(owner),
+                                                                   world.federation_id)
+    assert [(a.outcome, a.status_code) for a in n.attempts] == [(Outcome.OK, 200)]
+    [hit] = hooks.at("/vendor")
+    h = hit.headers
+    assert (h["x-samverka-event"], h["x-samverka-delivery"]) == ("tests.vendor", str(nid))
+    assert verify_signature(secret, h["x-samverka-timestamp"], hit.body, h["x-samverka-signature"])
+    body = json.loads(hit.body)
+    assert (body["municipality_id"], body["data"]) == (str(world.a.id), {"fault": "F-1", "status": "reported"})
+    async with db.tenant(world.b.id) as scope:  # the row is the municipality's own
+        assert await get_notification(scope, nid) is None
+
+    async with db.federation(world.federation_id) as scope:
+        await delete_federation_endpoint(scope, owner_id=owner, actor=SYSTEM)
+    gone = await finished(db, world.a.id, await a_vendor_webhook(db, worker, world.a.id, owner, fault="F-2"))
+    assert (gone.status, gone.attempt_count) == (Status.FAILED, 1)  # for good, at once
+    assert "no webhook endpoint" in gone.last_error and len(hooks.at("/vendor")) == 1
+    never = await finished(db, world.a.id, await a_vendor_webhook(db, worker, world.a.id, uuid.uuid4(), fault="F-3"))
+    assert never.status is Status.FAILED
 
 
 # --- nothing lost, nothing sent by mistake -------------------------------------------------------
