@@ -6,6 +6,7 @@ from plugins.medicine_cabinets import events, timers
 from plugins.medicine_cabinets.config import PLUGIN_ID, MedicineCabinetsConfig
 from plugins.medicine_cabinets.graphql_api import MedicineCabinetsMutation, MedicineCabinetsQuery
 from plugins.medicine_cabinets.graphql_types import TYPES
+from plugins.medicine_cabinets.web import PAGES
 
 PLUGIN = Plugin(
     id=PLUGIN_ID,
@@ -25,5 +26,6 @@ PLUGIN = Plugin(
     types=TYPES,
     consumers=(ConsumerSpec("medicine_cabinets.timers", timers.run),),
     config=MedicineCabinetsConfig,
+    pages=PAGES,
     hooks={HOOK: events.on_locker_events},
 )

@@ -1,0 +1,162 @@
+"""The medication log on the web (``/web/plugins/medicine_cabinets/log``), for nurses and tenant
+admins only (the 403 page for anyone else, as ``medicationLog`` refuses them): the entries narrowed
+by cabinet, care recipient and staff member, whether the hash chain holds (shown first), and the
+export for a patient-safety review as a JSON download (``log.export``, audited)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+from litestar import Request, Response, get
+from litestar.response import Template
+
+from backend import plugin_api as api
+from backend.lib import MAX_PAGE_SIZE, PageRequest, PermissionDenied, utcnow
+from backend.web.i18n import N_, gettext
+from backend.web.render import render
+from backend.web.session import WebUser
+from backend.web.staff import StaffContext, staff
+from plugins.lockers import web_labels
+from plugins.lockers.web_targets import parse_uuid
+from plugins.medicine_cabinets import chain, log, service
+from plugins.medicine_cabinets.config import PLUGIN_ID
+from tenants import audit
+from tenants.accounts import list_tenant_users
+
+LOG = f"/web/plugins/{PLUGIN_ID}/log"
+FILTERS = ("cabinet", "recipient", "staff")
+KINDS = {
+    "opened": N_("Opened"),
+    "refused": N_("Refused"),
+    "failed": N_("Failed"),
+    "unauthorised_opening": N_("Opened without a request"),
+    "door_ajar": N_("Door left open"),
+}
+REASONS = {
+    "not_assigned": N_("not assigned today"),
+    "nurse_only": N_("nurse only"),
+    "offline": N_("cabinet offline"),
+}
+CABINETS = """
+SELECT cab.id, r.id AS recipient_id, r.reference, l.name AS locker_name
+FROM medicine_cabinets_cabinet cab
+JOIN medicine_cabinets_recipient r ON r.tenant_id = cab.tenant_id AND r.id = cab.recipient_id
+JOIN lockers_locker l ON l.tenant_id = cab.tenant_id AND l.id = cab.locker_id
+WHERE cab.tenant_id = $1 ORDER BY r.reference, l.name
+"""
+KEYS = "SELECT id, compartment_key FROM lockers_compartment WHERE tenant_id = $1 AND id = ANY($2::uuid[])"
+
+
+async def may_read_log(scope: api.Scope, user: WebUser) -> bool:
+    """Tenant admins (federation admins as well), and staff with the nurse qualification."""
+    if user.municipality is None or user.principal.actor.id is None:
+        return False
+    if user.principal.roles_in(user.municipality.id) & {api.Role.TENANT_ADMIN, api.Role.FEDERATION_ADMIN}:
+        return True
+    return await service.is_nurse(scope, user.principal.actor.id)
+
+
+async def _reader(request: Request[Any, Any, Any]) -> StaffContext:
+    ctx = await staff(request)
+    async with ctx.services.db.tenant(ctx.tenant) as scope:
+        if not await may_read_log(scope, ctx.user):
+            raise PermissionDenied("Nurses and admins only.")
+    return ctx
+
+
+def _filters(request: Request[Any, Any, Any]) -> tuple[dict[str, str], dict[str, UUID | None], dict[str, str]]:
+    """The chosen filters as given, as ids, and an error for any that is not one of the choices."""
+    given = {k: (request.query_params.get(k) or "").strip() for k in FILTERS}
+    ids = {k: parse_uuid(v) if v else None for k, v in given.items()}
+    errors = {k: gettext("Choose from the list.") for k, v in given.items() if v and ids[k] is None}
+    return given, ids, errors
+
+
+async def _entries(scope: api.Scope, ids: dict[str, UUID | None]) -> list[dict[str, Any]]:
+    return await log.entries(
+        scope, cabinet_id=ids["cabinet"], recipient_id=ids["recipient"], staff_user_id=ids["staff"]
+    )
+
+
+def verdict_text(verdict: chain.Verdict) -> str:
+    """What the chain check found, in the reader's language."""
+    if verdict.intact:
+        return gettext("The log is intact: all %(count)s entries were checked; none is missing or altered.",
+                       count=verdict.checked)  # fmt: skip
+    seq = verdict.broken_seq
+    if verdict.reason.endswith("is missing"):
+        found = gettext("Entry %(seq)s is missing.", seq=seq)
+    elif verdict.reason.endswith("was altered"):
+        found = gettext("Entry %(seq)s was altered.", seq=seq)
+    else:
+        found = gettext("Entry %(seq)s does not follow the entry before it.", seq=seq)
+    return found + " " + gettext("Export the log and report it to the medically responsible nurse (lex Maria).")
+
+
+@get("/log")
+async def log_page(request: Request[Any, Any, Any]) -> Template:
+    ctx = await _reader(request)
+    given, ids, errors = _filters(request)
+    async with ctx.services.db.tenant(ctx.tenant) as scope:
+        verdict = await log.verify(scope)
+        rows = [] if errors else await _entries(scope, ids)
+        cabinets = list(await scope.connection.fetch(CABINETS, ctx.tenant))
+        users = (await list_tenant_users(scope, PageRequest(first=MAX_PAGE_SIZE))).items
+        keys = dict(await scope.connection.fetch(KEYS, ctx.tenant, list({r["compartment_id"] for r in rows})))
+    choices = {
+        "cabinet": [(str(c["id"]), f"{c['reference']}, {c['locker_name']}") for c in cabinets],
+        "recipient": sorted({(str(c["recipient_id"]), c["reference"]) for c in cabinets}, key=lambda r: r[1]),
+        "staff": [(str(u.id), f"{u.name} ({u.email})") for u in users],
+    }
+    labels = {"cabinet": gettext("Cabinet"), "recipient": gettext("Care recipient"), "staff": gettext("Staff member")}
+    query = urlencode({k: v for k, v in given.items() if v and not errors})
+    return render(
+        request,
+        ctx.user,
+        "medicine_cabinets/log.html",
+        status_code=400 if errors else 200,
+        verdict=verdict,
+        verdict_text=verdict_text(verdict),
+        rows=rows,
+        errors=errors,
+        values=given,
+        cabinets={c["id"]: c for c in cabinets},
+        choices=choices,
+        labels=labels,
+        users={u.id: u for u in users},
+        keys=keys,
+        kinds={k: gettext(v) for k, v in KINDS.items()},
+        reasons={k: gettext(v) for k, v in REASONS.items()},
+        fmt=web_labels,
+        log_url=LOG,
+        export_url=f"{LOG}/export" + (f"?{query}" if query else ""),
+    )
+
+
+@get("/log/export")
+async def export_log(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """The filtered log with its hashes and the chain's verdict, as a file to download."""
+    ctx = await _reader(request)
+    _, ids, errors = _filters(request)
+    if errors:
+        raise api.ValidationFailed("Choose the filters from the lists.")
+    async with ctx.services.db.tenant(ctx.tenant) as scope:
+        verdict = await log.verify(scope)
+        body = log.export(ctx.tenant, await _entries(scope, ids), verdict)
+        await audit.record(
+            scope,
+            actor=ctx.user.principal.actor,
+            action="medicine_cabinets.log_exported",
+            target_kind="medication_log",
+            target_id=ctx.tenant,
+            details={k: str(v) for k, v in ids.items() if v} | {"entries": len(body["entries"])},
+        )
+    name = f"medication-log-{utcnow():%Y%m%d-%H%M%S}.json"
+    return Response(
+        json.dumps(body, ensure_ascii=False, indent=2).encode(),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
