@@ -1,6 +1,12 @@
-"""The plugin's id and its per-tenant settings."""
+"""The plugin's id, its per-tenant settings, and how its own code reads them."""
+
+from __future__ import annotations
+
+from typing import Annotated
 
 import msgspec
+
+from backend import plugin_api as api
 
 PLUGIN_ID = "medicine_cabinets"
 
@@ -10,3 +16,18 @@ class MedicineCabinetsConfig(msgspec.Struct, forbid_unknown_fields=True):
     authorised_window_s: float = 60.0
     # How long a staff member's open request waits for the cabinet.
     open_timeout_s: float = 10.0
+    personal_identity_numbers: Annotated[
+        bool,
+        msgspec.Meta(
+            description="Keep an optional personal identity number per care recipient (off: none is kept; "
+            "turning it off erases them)."
+        ),
+    ] = False
+
+
+async def load(scope: api.Scope) -> MedicineCabinetsConfig:
+    """This tenant's settings (defaults filled in)."""
+    from plugins.medicine_cabinets.plugin import PLUGIN  # the plugin object imports the modules that read settings
+
+    settings = await api.plugin_settings(scope, PLUGIN)
+    return settings if isinstance(settings, MedicineCabinetsConfig) else MedicineCabinetsConfig()

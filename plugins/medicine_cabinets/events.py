@@ -12,8 +12,8 @@ from uuid import UUID
 from backend import plugin_api as api
 from opcua_gateway.contracts import StateChanged
 from plugins.lockers.hooks import AfterCommit, PlacedEvent
-from plugins.medicine_cabinets import log
-from plugins.medicine_cabinets.config import PLUGIN_ID, MedicineCabinetsConfig
+from plugins.medicine_cabinets import config, log
+from plugins.medicine_cabinets.config import PLUGIN_ID
 from tenants import audit
 from tenants.access import Actor
 
@@ -46,19 +46,12 @@ def _door_opened(p: PlacedEvent) -> bool:
     return isinstance(e, StateChanged) and e.state.door_open is True and (not e.changed or "door_open" in e.changed)
 
 
-async def _settings(scope: api.Scope) -> MedicineCabinetsConfig:
-    from plugins.medicine_cabinets.plugin import PLUGIN  # the plugin object imports this module
-
-    settings = await api.plugin_settings(scope, PLUGIN)
-    return settings if isinstance(settings, MedicineCabinetsConfig) else MedicineCabinetsConfig()
-
-
 async def on_locker_events(scope: api.Scope, events: Sequence[PlacedEvent], now: datetime) -> list[AfterCommit]:
     """The hook: called for tenants that enabled this plugin, in the ingest's transaction."""
     relevant = [p for p in events if p.compartment_id is not None and _door_opened(p)]
     if not relevant or not await api.plugin_enabled(scope, PLUGIN_ID):
         return []
-    settings = await _settings(scope)
+    settings = await config.load(scope)
     for p in sorted(relevant, key=lambda p: (p.event.at, p.event.seq)):
         cab = await scope.connection.fetchrow(CABINET, scope.tenant, p.compartment_id)
         if cab is None:

@@ -10,9 +10,7 @@ import strawberry
 
 from backend import plugin_api as api
 from backend.lib import utcnow
-from plugins.contract import Plugin
-from plugins.medicine_cabinets import log, service
-from plugins.medicine_cabinets.config import MedicineCabinetsConfig
+from plugins.medicine_cabinets import config, log, service
 from plugins.medicine_cabinets.graphql_access import NO_SCOPE, STAFF, admin_or_nurse, maybe_id, parse_id
 from plugins.medicine_cabinets.graphql_setup import SetupMutation, SetupQuery
 from plugins.medicine_cabinets.graphql_types import (
@@ -83,16 +81,9 @@ class MedicineCabinetsMutation(SetupMutation):
         tenant = api.require_access(info, roles=STAFF, scope=NO_SCOPE)
         db = api.database(info)
         async with db.tenant(tenant) as scope:
-            settings = await api.plugin_settings(scope, _plugin())
-        timeout = settings.open_timeout_s if isinstance(settings, MedicineCabinetsConfig) else 10.0
+            timeout = (await config.load(scope)).open_timeout_s
         result = await service.open_compartment(
             db, api.redis(info), tenant, parse_id(compartment_id, "Compartment"), actor=info.context.principal.actor,
             now=utcnow(), timeout_s=timeout,
         )  # fmt: skip
         return opening(result)
-
-
-def _plugin() -> Plugin:
-    from plugins.medicine_cabinets.plugin import PLUGIN  # the plugin object imports this module
-
-    return PLUGIN

@@ -11,7 +11,7 @@ import strawberry
 
 from backend import plugin_api as api
 from backend.lib import utcnow
-from plugins.medicine_cabinets import listing, queries, service, setup
+from plugins.medicine_cabinets import listing, queries, recipients, service, setup
 from plugins.medicine_cabinets.graphql_access import (
     NO_SCOPE,
     STAFF,
@@ -36,7 +36,8 @@ class SetupQuery:
     async def care_recipients(self, info: api.Info) -> list[CareRecipient]:
         tenant = await admin_or_nurse(info)
         async with api.database(info).tenant(tenant) as scope:
-            return [CareRecipient.of(r) for r in await listing.recipients(scope)]
+            numbers = await recipients.numbers(scope)
+            return [CareRecipient.of(r, numbers.get(r.id)) for r in await listing.recipients(scope)]
 
     @api.field(description="The municipality's medicine cabinets, or one care recipient's.")
     async def medicine_cabinets(
@@ -72,11 +73,32 @@ class SetupQuery:
 
 @strawberry.type
 class SetupMutation:
-    @api.mutation(description="Add a care recipient by an internal reference (never a personal identity number).")
+    @api.mutation(description="Add a care recipient by an internal reference (a personal identity number: see below).")
     @api.errors_as_data
-    async def add_care_recipient(self, info: api.Info, reference: str) -> CreatedResult:
-        rid = await admin_change(info, lambda scope, actor: service.add_recipient(scope, reference, actor=actor))
+    async def add_care_recipient(
+        self, info: api.Info, reference: str, personal_identity_number: str | None = None
+    ) -> CreatedResult:
+        rid = await admin_change(
+            info,
+            lambda scope, actor: service.add_recipient(
+                scope, reference, personal_identity_number=personal_identity_number, actor=actor
+            ),
+        )
         return MedicineCreated(id=strawberry.ID(str(rid)))
+
+    @api.mutation(
+        description="Set (or with null clear) a care recipient's personal identity number; only where the "
+        "municipality turned the setting personal_identity_numbers on."
+    )
+    @api.errors_as_data
+    async def set_care_recipient_personal_identity_number(
+        self, info: api.Info, care_recipient_id: strawberry.ID, personal_identity_number: str | None = None
+    ) -> DoneResult:
+        rid = parse_id(care_recipient_id, "Care recipient")
+        await admin_change(
+            info, lambda scope, actor: recipients.set_number(scope, rid, personal_identity_number, actor=actor)
+        )
+        return MedicineDone()
 
     @api.mutation(description="Remove a care recipient and their assignments (refused while they have a cabinet).")
     @api.errors_as_data

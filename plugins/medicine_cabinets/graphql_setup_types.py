@@ -20,10 +20,16 @@ class CareRecipient:
     reference: str
     created_at: datetime
     has_cabinet: bool
+    personal_identity_number: str | None = strawberry.field(
+        description="Twelve digits, only where the municipality keeps them (shown to tenant admins and nurses)."
+    )
 
     @classmethod
-    def of(cls, r: listing.Recipient) -> CareRecipient:
-        return cls(id=_id(r.id), reference=r.reference, created_at=r.created_at, has_cabinet=r.has_cabinet)
+    def of(cls, r: listing.Recipient, number: str | None) -> CareRecipient:
+        return cls(
+            id=_id(r.id), reference=r.reference, created_at=r.created_at, has_cabinet=r.has_cabinet,
+            personal_identity_number=number,
+        )  # fmt: skip
 
 
 @strawberry.type(description="A compartment of a medicine cabinet; `nurseOnly`: opens for nurses only.")

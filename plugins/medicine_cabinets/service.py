@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 
 from backend import plugin_api as api
 from plugins.lockers import commands
-from plugins.medicine_cabinets import log
+from plugins.medicine_cabinets import identity, log, recipients
 from tenants import audit
 from tenants.access import Actor
 from tenants.database import Database
@@ -54,24 +54,30 @@ class Failed:
     seq: int
 
 
-async def add_recipient(scope: api.Scope, reference: str, *, actor: Actor) -> UUID:
+async def add_recipient(
+    scope: api.Scope, reference: str, *, actor: Actor, personal_identity_number: str | None = None
+) -> UUID:
+    """A care recipient by an internal reference; a personal identity number only where the
+    municipality turned them on (``recipients``), never as the reference."""
     ref = reference.strip()
-    if not ref or len(ref) > 64 or not all(ch.isalnum() or ch in "._-" for ch in ref):
+    if not ref or len(ref) > 64 or not all(ch.isalnum() or ch in "._-" for ch in ref) or identity.contains_number(ref):
         raise api.ValidationFailed(
             "Ange en intern referens (1-64 tecken: bokstäver, siffror, . _ -), inte personnummer. "
             "/ Give an internal reference, not a personal identity number."
         )
+    pin = await recipients.checked_number(scope, personal_identity_number) if personal_identity_number else None
     rid = uuid4()
     inserted = await scope.connection.fetchval(
-        """INSERT INTO medicine_cabinets_recipient (tenant_id, id, reference) VALUES ($1, $2, $3)
-           ON CONFLICT (tenant_id, reference) DO NOTHING RETURNING id""",
-        scope.tenant, rid, ref,
+        """INSERT INTO medicine_cabinets_recipient (tenant_id, id, reference, personal_identity_number)
+           VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, reference) DO NOTHING RETURNING id""",
+        scope.tenant, rid, ref, pin,
     )  # fmt: skip
     if inserted is None:
         raise api.Conflict("Referensen finns redan. / This reference is already in use.")
     await audit.record(
-        scope, actor=actor, action="medicine_cabinets.recipient_added", target_kind="care_recipient", target_id=rid
-    )
+        scope, actor=actor, action="medicine_cabinets.recipient_added", target_kind="care_recipient", target_id=rid,
+        details={"personal_identity_number": "set"} if pin else None,
+    )  # fmt: skip
     return rid
 
 

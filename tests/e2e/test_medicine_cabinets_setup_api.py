@@ -63,3 +63,35 @@ async def test_a_week_assigned_at_once_shows_in_my_cabinets_today_and_removal_go
 
 
 pytestmark = pytest.mark.usefixtures("server")
+
+
+CONFIGURE = """mutation($on: Boolean!) { configurePlugin(pluginId: "medicine_cabinets",
+  config: {personal_identity_numbers: $on}) { __typename ... on Error { code message } } }"""
+WITH_NUMBER = """mutation($ref: String!, $pin: String) {
+  addCareRecipient(reference: $ref, personalIdentityNumber: $pin) {
+  __typename ... on MedicineCreated { id } ... on ValidationFailedError { code message fields { field } } } }"""
+NUMBERS = "{ careRecipients { reference personalIdentityNumber } }"
+
+
+async def test_personal_identity_numbers_only_when_turned_on_shown_to_admins_and_nurses_and_erased_when_off(
+    server: Server, world: World
+) -> None:
+    admin = await login(server, world.a.admin_email)
+    staff = await login(server, world.a.staff_email)
+    await register(server, world.a.admin_email, locker="S2")  # lockers on: medicine cabinets depend on it
+    assert data(await admin(ENABLE), "enablePlugin")["__typename"] == "PluginInfo"
+    off = data(await admin(WITH_NUMBER, {"ref": "BR-P1", "pin": "19121212-1212"}), "addCareRecipient")
+    assert (off["code"], off["fields"]) == ("VALIDATION_FAILED", [{"field": "personalIdentityNumber"}])
+    assert "personal_identity_numbers" in off["message"]
+
+    assert data(await admin(CONFIGURE, {"on": True}), "configurePlugin")["__typename"] == "PluginInfo"
+    created = data(await admin(WITH_NUMBER, {"ref": "BR-P1", "pin": "19121212-1212"}), "addCareRecipient")
+    assert created["__typename"] == "MedicineCreated", created
+    assert data(await admin(NUMBERS), "careRecipients") == [
+        {"reference": "BR-P1", "personalIdentityNumber": "191212121212"}
+    ]
+    assert codes(await staff(NUMBERS)) == ["PERMISSION_DENIED"]
+
+    assert data(await admin(CONFIGURE, {"on": False}), "configurePlugin")["__typename"] == "PluginInfo"
+    assert data(await admin(CONFIGURE, {"on": True}), "configurePlugin")["__typename"] == "PluginInfo"
+    assert data(await admin(NUMBERS), "careRecipients") == [{"reference": "BR-P1", "personalIdentityNumber": None}]
