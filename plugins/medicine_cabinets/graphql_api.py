@@ -18,6 +18,7 @@ from plugins.medicine_cabinets.graphql_types import (
     CabinetOpened,
     CabinetRefused,
     MedicationLogEntry,
+    MedicationLogHeadInput,
     MedicationLogVerdict,
     opening,
 )
@@ -47,11 +48,17 @@ class MedicineCabinetsQuery(SetupQuery):
             )
         return [MedicationLogEntry.of(r) for r in rows]
 
-    @api.field(description="Whether the medication log's hash chain is intact, or its first broken entry.")
-    async def verify_medication_log(self, info: api.Info) -> MedicationLogVerdict:
+    @api.field(
+        description="Whether the medication log's hash chain is intact, or its first broken entry; with "
+        "`expectedHead` (from an earlier export), also that this head is still in the chain."
+    )
+    async def verify_medication_log(
+        self, info: api.Info, expected_head: MedicationLogHeadInput | None = None
+    ) -> MedicationLogVerdict:
         tenant = await admin_or_nurse(info)
+        head = expected_head.head() if expected_head else None
         async with api.database(info).tenant(tenant) as scope:
-            return MedicationLogVerdict.of(await log.verify(scope))
+            return MedicationLogVerdict.of(await log.verify(scope, head))
 
     @api.field(description="The log with its chain as JSON, for a patient-safety review (lex Maria).")
     async def export_medication_log(

@@ -84,16 +84,37 @@ class MedicationLogEntry:
         )  # fmt: skip
 
 
-@strawberry.type(description="Whether the log's chain holds; if not, the first entry where it breaks.")
+@strawberry.type(
+    description="Whether the log's chain holds; if not, the first entry where it breaks. `truncated`: entries "
+    "known to have existed (anchored, or the expected head) are gone from the end. `headSeq` and `headHash`: "
+    "the last entry checked, to keep and pass as `expectedHead` in a later review."
+)
 class MedicationLogVerdict:
     intact: bool
     checked: int
     broken_seq: int | None
     reason: str
+    truncated: bool
+    head_seq: int | None
+    head_hash: str | None
 
     @classmethod
     def of(cls, v: chain.Verdict) -> MedicationLogVerdict:
-        return cls(intact=v.intact, checked=v.checked, broken_seq=v.broken_seq, reason=v.reason)
+        return cls(
+            intact=v.intact, checked=v.checked, broken_seq=v.broken_seq, reason=v.reason, truncated=v.truncated,
+            head_seq=v.head.seq if v.head else None, head_hash=v.head.hash if v.head else None,
+        )  # fmt: skip
+
+
+@strawberry.input(description="A head of the log kept from an earlier export or verification.")
+class MedicationLogHeadInput:
+    seq: int
+    hash: str
+
+    def head(self) -> chain.Head:
+        if self.seq < 1 or len(self.hash) != 64 or any(ch not in "0123456789abcdef" for ch in self.hash):
+            raise api.ValidationFailed.on("expectedHead", "En post (seq >= 1) och en SHA-256 i hex. / seq and hash.")
+        return chain.Head(self.seq, self.hash)
 
 
 TYPES: tuple[type, ...] = (

@@ -1,5 +1,6 @@
 """Appending to, reading and verifying the tenant's medication log (inside the caller's
-transaction). Appends take a per-tenant transaction lock, so the chain has one order."""
+transaction). Appends take a per-tenant transaction lock, so the chain has one order, and anchor
+each new head in ``medicine_cabinets_log_anchor`` so that verify finds entries deleted from the end."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ INSERT INTO medicine_cabinets_log (tenant_id, seq, at, kind, cabinet_id, compart
                                    staff_user_id, request_id, detail, prev_hash, hash)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 """
+ANCHOR = "INSERT INTO medicine_cabinets_log_anchor (tenant_id, seq, hash) VALUES ($1, $2, $3)"
+ANCHORS = "SELECT seq, hash FROM medicine_cabinets_log_anchor WHERE tenant_id = $1 ORDER BY seq"
 
 
 async def append(
@@ -49,6 +52,7 @@ async def append(
     }
     digest = chain.entry_hash(scope.tenant, entry, prev)
     await scope.connection.execute(INSERT, scope.tenant, *(entry[f] for f in chain.FIELDS), prev, digest)
+    await scope.connection.execute(ANCHOR, scope.tenant, seq, digest)
     return seq
 
 
@@ -73,18 +77,24 @@ async def entries(
     return [dict(r) for r in rows]
 
 
-async def verify(scope: api.Scope) -> chain.Verdict:
-    """Check the whole chain of this tenant."""
-    return chain.verify(scope.tenant, await entries(scope))
+async def verify(scope: api.Scope, expected_head: chain.Head | None = None) -> chain.Verdict:
+    """Check the whole chain of this tenant against its anchors and, if given, a head a reviewer
+    kept from an earlier export. Anchors are read first: each one's entry committed with it."""
+    anchors = [chain.Head(r["seq"], r["hash"]) for r in await scope.connection.fetch(ANCHORS, scope.tenant)]
+    return chain.verify(scope.tenant, await entries(scope), anchors, expected_head)
 
 
 def export(tenant_id: UUID, rows: list[dict[str, Any]], verdict: chain.Verdict) -> dict[str, Any]:
-    """A review's copy (lex Maria): the entries with their hashes, and whether the chain held."""
+    """A review's copy (lex Maria): the entries with their hashes, whether the chain held, and
+    its head, which a later review can pass to verify as the expected head."""
+    head = verdict.head
     return {
         "tenant_id": str(tenant_id),
         "intact": verdict.intact,
         "broken_seq": verdict.broken_seq,
         "reason": verdict.reason,
+        "truncated": verdict.truncated,
+        "head": {"seq": head.seq, "hash": head.hash} if head else None,
         "entries": [
             {**{f: chain.plain(r[f]) for f in chain.FIELDS}, "prev_hash": r["prev_hash"], "hash": r["hash"]}
             for r in rows

@@ -25,6 +25,8 @@ OPEN = """mutation($id: ID!) { openCabinetCompartment(compartmentId: $id) {
 LOG = """query($cabinet: ID) { medicationLog(cabinetId: $cabinet) { seq kind detail staffUserId hash prevHash } }"""
 VERIFY = "{ verifyMedicationLog { intact checked brokenSeq reason } }"
 EXPORT = "{ exportMedicationLog }"
+VERIFY_HEAD = """query($head: MedicationLogHeadInput) { verifyMedicationLog(expectedHead: $head) {
+  intact truncated brokenSeq headSeq } }"""
 ME = "{ me { user { id } } }"
 
 
@@ -51,6 +53,12 @@ async def test_an_unassigned_staff_member_is_refused_and_only_admins_and_nurses_
     assert verdict["intact"] is True and verdict["checked"] >= 1
     export = json.loads(data(await admin(EXPORT), "exportMedicationLog"))
     assert export["intact"] is True and export["entries"][-1]["hash"] == entry["hash"]
+    assert export["head"] == {"seq": entry["seq"], "hash": entry["hash"]}
+    kept = data(await admin(VERIFY_HEAD, {"head": export["head"]}), "verifyMedicationLog")
+    assert (kept["intact"], kept["truncated"], kept["headSeq"]) == (True, False, entry["seq"])
+    forged = data(await admin(VERIFY_HEAD, {"head": {**export["head"], "hash": "0" * 64}}), "verifyMedicationLog")
+    assert (forged["intact"], forged["brokenSeq"]) == (False, entry["seq"])
+    assert codes(await admin(VERIFY_HEAD, {"head": {"seq": 1, "hash": "x"}})) == ["VALIDATION_FAILED"]
 
     assert data(await admin(QUALIFY, {"user": staff_id}), "setStaffQualification")["__typename"] == "MedicineDone"
     assert [e["seq"] for e in data(await staff(LOG, {"cabinet": cabinet}), "medicationLog")] == [entry["seq"]]
