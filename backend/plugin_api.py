@@ -146,6 +146,7 @@ from backend.graphql.notifications import (  # noqa: E402  # the endpoint result
 )
 from backend.notifications import (  # noqa: E402  # appended block, kept apart from others' additions
     AttemptRecord,
+    HasJobs,
     Notification,
     NotificationAttempt,
     NotificationRecord,
@@ -166,6 +167,7 @@ from backend.notifications import (  # noqa: E402  # appended block, kept apart 
 
 __all__ += [
     "AttemptRecord",
+    "HasJobs",
     "Notification",
     "NotificationAttempt",
     "NotificationRecord",

@@ -11,7 +11,7 @@ from backend import plugin_api as api
 
 class FaultReportsConfig(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     offline_minutes: Annotated[
-        float, msgspec.Meta(ge=1, le=10080, description="A locker offline longer than this gets a fault (min).")
+        float, msgspec.Meta(ge=0.25, le=10080, description="A locker offline longer than this gets a fault (min).")
     ] = 30.0
     command_failures: Annotated[
         int, msgspec.Meta(ge=1, le=100, description="Failed commands to one locker within an hour that make a fault.")

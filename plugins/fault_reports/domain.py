@@ -43,6 +43,19 @@ NEXT: dict[Status, frozenset[Status]] = {
     Status.REJECTED: frozenset(),
 }
 
+MOVES = frozenset({Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.RESOLVED, Status.REJECTED})
+MAX_NOTE = 2000
+
+
+def move_problems(to: Status, note: str) -> list[FieldError]:
+    """What is wrong with a requested move before the fault is read (its status is checked there)."""
+    problems = []
+    if to not in MOVES:
+        problems.append(FieldError("to", "Choose ACKNOWLEDGED, IN_PROGRESS, RESOLVED or REJECTED."))
+    if len(note) > MAX_NOTE:
+        problems.append(FieldError("note", f"Use at most {MAX_NOTE} characters."))
+    return problems
+
 
 class Severity(str, Enum):
     CRITICAL = "critical"

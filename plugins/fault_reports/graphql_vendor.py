@@ -13,35 +13,17 @@ import strawberry
 
 from backend import plugin_api as api
 from backend.lib import utcnow
-from plugins.fault_reports import measured, routing, workflow
-from plugins.fault_reports.domain import PLUGIN_ID, Status
+from plugins.fault_reports import measured, webhooks, workflow
+from plugins.fault_reports.domain import PLUGIN_ID, Status, move_problems
 from plugins.fault_reports.graphql_types import FaultReport
+from plugins.fault_reports.graphql_vendor_access import vendor_of
+from plugins.fault_reports.graphql_vendor_webhooks import VendorWebhookMutation, VendorWebhookQuery
 from plugins.fault_reports.service import parse_id
 from plugins.fault_reports.workflow import COLUMNS
 from tenants import audit
-from tenants.access import require_signed_in
 from tenants.provisioning import all_municipalities
 
 log = logging.getLogger(__name__)
-MOVES = {Status.ACKNOWLEDGED, Status.IN_PROGRESS, Status.RESOLVED, Status.REJECTED}
-
-
-async def vendor_of(info: api.Info) -> tuple[UUID, UUID]:
-    """(federation, vendor) of a signed-in vendor user; PermissionDenied for anyone else."""
-    p = info.context.principal
-    require_signed_in(p)
-    db = api.database(info)
-    if p.federation_id is None or p.user_id is None or not await routing.procurement_installed(db):
-        raise api.PermissionDenied("Only vendor accounts see the faults routed to their organisation.")
-    async with db.federation(p.federation_id) as scope:
-        vendor = await scope.connection.fetchval(
-            "SELECT vendor_id FROM procurement_vendor_member WHERE federation_id = $1 AND user_id = $2",
-            p.federation_id,
-            p.user_id,
-        )
-    if vendor is None:
-        raise api.PermissionDenied("Only vendor accounts see the faults routed to their organisation.")
-    return p.federation_id, UUID(str(vendor))
 
 
 @strawberry.input
@@ -56,7 +38,7 @@ MoveFaultResult = Annotated[FaultReport | api.Errors, strawberry.union("MoveFaul
 
 
 @strawberry.type
-class FaultReportsFederationQuery:
+class FaultReportsFederationQuery(VendorWebhookQuery):
     @api.field(description="Vendors: the faults routed to your organisation, newest first, with their times.")
     async def vendor_faults(self, info: api.Info, open_only: bool = True) -> list[FaultReport]:
         federation, vendor = await vendor_of(info)
@@ -79,15 +61,13 @@ class FaultReportsFederationQuery:
 
 
 @strawberry.type
-class FaultReportsFederationMutation:
+class FaultReportsFederationMutation(VendorWebhookMutation):
     @api.mutation(description="Vendors: acknowledge, start, resolve or reject a fault routed to your organisation.")
     @api.errors_as_data
     async def move_fault(self, info: api.Info, input: MoveFaultInput) -> MoveFaultResult:
         federation, vendor = await vendor_of(info)
-        if input.to not in MOVES:
-            raise api.ValidationFailed.on("to", "Choose ACKNOWLEDGED, IN_PROGRESS, RESOLVED or REJECTED.")
-        if len(input.note) > 2000:
-            raise api.ValidationFailed.on("note", "Use at most 2000 characters.")
+        if problems := move_problems(input.to, input.note):
+            raise api.ValidationFailed("The move is not valid; nothing changed.", problems)
         fault_id = parse_id(input.fault_id, "FaultReport")
         tenant = parse_id(input.municipality_id, "FaultReport")
         db = api.database(info)
@@ -105,6 +85,7 @@ class FaultReportsFederationMutation:
         except api.NotFound:
             await _denied(info, tenant if tenant in members else None, fault_id, vendor, input.to)
             raise
+        await webhooks.dispatch(db, info.context.services, tenant, fault_id)
         return (await measured.shown(db, [row], utcnow()))[0]
 
 

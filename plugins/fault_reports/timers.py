@@ -1,6 +1,7 @@
 """The worker's loop that raises the gateway's timed faults (``gateway.sweep``: offline lockers,
 repeated command failures) for every tenant that enabled the plugin, each in its own transaction,
-then routes the tenant's new faults to their vendors (``routing.route_pending``)."""
+then routes the tenant's new faults to their vendors (``routing.route_pending``, which also
+re-checks, every few minutes, open faults that found no contract before)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ async def sweep_all(rt: api.Runtime) -> int:
             if not await api.plugin_enabled(scope, PLUGIN_ID):
                 continue
             raised += await gateway.sweep(scope, utcnow())
-        await routing.route_pending(rt.db, municipality.id, utcnow())  # after the tenant's transaction
+        await routing.route_pending(rt.db, municipality.id, utcnow(), rt)  # after the tenant's transaction
     return raised
 
 

@@ -1,6 +1,7 @@
 """A fault's workflow: each status change is checked against the allowed next statuses, timed on
 the fault's own row, written to the append-only ``fault_transition`` table with its actor, and
-audited. Response time = acknowledged - reported; fix time = resolved - reported."""
+audited; a fault routed to a vendor also queues the ``fault.updated`` webhook to it, whoever moved
+it. Response time = acknowledged - reported; fix time = resolved - reported."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from backend import plugin_api as api
+from plugins.fault_reports import webhooks
 from plugins.fault_reports.domain import NEXT, Status
 from tenants import audit
 from tenants.access import Actor
 
-COLUMNS = """id, locker_id, compartment_id, category, description, photo IS NOT NULL AS has_photo, photo_type,
-             octet_length(photo) AS photo_bytes, reported_by_kind, reported_by_id, reported_by, reported_at, status,
-             severity, source, ongoing_key, vendor_id, acknowledged_at, started_at, resolved_at, rejected_at,
+COLUMNS = """id, tenant_id, locker_id, compartment_id, category, description, photo IS NOT NULL AS has_photo,
+             photo_type, octet_length(photo) AS photo_bytes, reported_by_kind, reported_by_id, reported_by, reported_at,
+             status, severity, source, ongoing_key, vendor_id, acknowledged_at, started_at, resolved_at, rejected_at,
              federation_id, contract_id, routed_at"""
 STAMP = {
     Status.ACKNOWLEDGED: "acknowledged_at",
@@ -93,9 +95,12 @@ async def move(
         target_id=fault_id,
         details={"from": before.value, "to": to.value, "note": note[:200]},
     )
-    return await conn.fetchrow(
+    after = await conn.fetchrow(
         f"SELECT {COLUMNS} FROM fault_report WHERE tenant_id = $1 AND id = $2", scope.tenant, fault_id
     )
+    by = webhooks.who(actor, by_vendor=vendor_id is not None)
+    await webhooks.updated(scope, after, before=before, by=by, at=now, note=note[:2000])
+    return after
 
 
 async def move_by_municipality(
