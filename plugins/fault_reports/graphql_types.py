@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import strawberry
 
+from backend import plugin_api as api
+from plugins.fault_reports import workflow
 from plugins.fault_reports.domain import Category, Severity, Source, Status
 from plugins.fault_reports.service_levels import Measure, Times
 
@@ -31,9 +34,32 @@ strawberry.enum(
 )
 
 
+@strawberry.type(description="One step of a fault, with who made it and when (append-only).")
+class FaultTransition:
+    from_status: Status | None = strawberry.field(description="None for the report itself.")
+    to_status: Status
+    at: datetime
+    actor_kind: str = strawberry.field(description="user, token or system (the gateway, routing).")
+    actor_label: str
+    note: str
+
+    @classmethod
+    def of(cls, r: Any) -> FaultTransition:
+        before = r["from_status"]
+        return cls(
+            from_status=Status(before) if before else None,
+            to_status=Status(r["to_status"]),
+            at=r["at"],
+            actor_kind=r["actor_kind"],
+            actor_label=r["actor_label"],
+            note=r["note"],
+        )
+
+
 @strawberry.type(description="A fault (felanmälan) reported on a locker or one of its compartments.")
 class FaultReport:
     id: strawberry.ID
+    municipality_id: strawberry.ID = strawberry.field(description="The municipality whose locker it is.")
     locker_id: strawberry.ID
     compartment_id: strawberry.ID | None
     category: Category
@@ -52,10 +78,17 @@ class FaultReport:
     response: FaultMeasure | None = strawberry.field(description="Acknowledged minus reported.")
     fix: FaultMeasure | None = strawberry.field(description="Resolved minus reported.")
 
+    @api.field(description="Its steps, oldest first, each with its actor, time and note.")
+    async def transitions(self, info: api.Info) -> list[FaultTransition]:
+        async with api.database(info).tenant(UUID(str(self.municipality_id))) as scope:
+            rows = await workflow.transitions(scope, UUID(str(self.id)))
+        return [FaultTransition.of(r) for r in rows]
+
     @classmethod
     def of(cls, r: Any, times: Times | None = None) -> FaultReport:
         return cls(
             id=strawberry.ID(str(r["id"])),
+            municipality_id=strawberry.ID(str(r["tenant_id"])),
             locker_id=strawberry.ID(str(r["locker_id"])),
             compartment_id=strawberry.ID(str(r["compartment_id"])) if r["compartment_id"] else None,
             category=Category(r["category"]),
