@@ -23,6 +23,14 @@ class MedicineCabinetsConfig(msgspec.Struct, forbid_unknown_fields=True):
             "turning it off erases them)."
         ),
     ] = False
+    alert_email: Annotated[
+        str,
+        msgspec.Meta(
+            max_length=320,
+            description="Who hears of an unauthorised opening at a cabinet with no responsible nurse who can be "
+            "e-mailed (empty: the municipality's tenant admins).",
+        ),
+    ] = ""
 
 
 async def load(scope: api.Scope) -> MedicineCabinetsConfig:

@@ -1,18 +1,17 @@
 """The ``lockers.events`` hook: a cabinet door that opens with no authorised request in the last
 ``authorised_window_s`` seconds (forced, or opened with a key) is logged as an unauthorised
-opening, audited, and told to the cabinet's responsible nurse. (Doors left ajar: ``timers``.)"""
+opening, audited, and raised as an alarm (``alarms``). (Doors left ajar: ``timers``.)"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
 
 from backend import plugin_api as api
 from opcua_gateway.contracts import StateChanged
 from plugins.lockers.hooks import AfterCommit, PlacedEvent
-from plugins.medicine_cabinets import config, log
+from plugins.medicine_cabinets import alarms, config, log
 from plugins.medicine_cabinets.config import PLUGIN_ID
 from tenants import audit
 from tenants.access import Actor
@@ -24,13 +23,6 @@ SELECT cab.id AS cabinet_id, cab.recipient_id, cab.responsible_nurse_id, c.compa
 FROM lockers_compartment c
 JOIN medicine_cabinets_cabinet cab ON cab.tenant_id = c.tenant_id AND cab.locker_id = c.locker_id
 WHERE c.tenant_id = $1 AND c.id = $2
-"""
-
-# Only a member of this municipality is told (app_user itself is not tenant-scoped).
-MEMBER_EMAIL = """
-SELECT u.email FROM app_user u
-WHERE u.id = $2 AND NOT u.disabled
-  AND EXISTS (SELECT 1 FROM membership m WHERE m.tenant_id = $1 AND m.user_id = u.id)
 """
 
 AUTHORISED = """
@@ -73,28 +65,12 @@ async def _unauthorised(scope: api.Scope, p: PlacedEvent, cab: Any) -> None:
         recipient_id=cab["recipient_id"],
         detail="door opened without an authorised request",
     )
+    notified = await alarms.raise_alarm(scope, seq, cab, p.event.at)
     await audit.record(
         scope,
         actor=SYSTEM,
         action="medicine_cabinets.unauthorised_opening",
         target_kind="locker_compartment",
         target_id=p.compartment_id,
-        details={"log_seq": seq},
+        details={"log_seq": seq, "notified": notified},
     )
-    nurse: UUID | None = cab["responsible_nurse_id"]
-    email = await scope.connection.fetchval(MEMBER_EMAIL, scope.tenant, nurse) if nurse else None
-    if email:
-        await api.notify(
-            scope,
-            channel="email",
-            to=email,
-            subject="Läkemedelsskåp öppnat utan behörighet / Medicine cabinet opened without authorisation",
-            body=(
-                f"Fack {cab['compartment_key']} öppnades utan godkänd begäran. Kontrollera skåpet och loggen "
-                f"(post {seq}).\nCompartment {cab['compartment_key']} was opened without an authorised request. "
-                f"Check the cabinet and the log (entry {seq})."
-            ),
-            topic="medicine_cabinets.unauthorised_opening",
-            subject_kind="medicine_cabinet",
-            subject_id=cab["cabinet_id"],
-        )

@@ -1,5 +1,6 @@
-"""The medicine cabinets plugin's GraphQL roots: the set-up half (``graphql_setup``), staff opening
-a compartment, and the medication log that only tenant admins and nurses read, verify or export."""
+"""The medicine cabinets plugin's GraphQL roots: the set-up half (``graphql_setup``), alarms
+(``graphql_alarms``), staff opening a compartment, and the medication log that only tenant admins
+and nurses read, verify or export."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from backend import plugin_api as api
 from backend.lib import utcnow
 from plugins.medicine_cabinets import config, log, service
 from plugins.medicine_cabinets.graphql_access import NO_SCOPE, STAFF, admin_or_nurse, maybe_id, parse_id
+from plugins.medicine_cabinets.graphql_alarms import AlarmMutation, AlarmQuery
 from plugins.medicine_cabinets.graphql_setup import SetupMutation, SetupQuery
 from plugins.medicine_cabinets.graphql_types import (
     CabinetFailed,
@@ -29,7 +31,7 @@ OpenResult = Annotated[
 
 
 @strawberry.type
-class MedicineCabinetsQuery(SetupQuery):
+class MedicineCabinetsQuery(SetupQuery, AlarmQuery):
     @api.field(description="The medication log, narrowed by cabinet, care recipient or staff member.")
     async def medication_log(
         self,
@@ -81,7 +83,7 @@ class MedicineCabinetsQuery(SetupQuery):
 
 
 @strawberry.type
-class MedicineCabinetsMutation(SetupMutation):
+class MedicineCabinetsMutation(SetupMutation, AlarmMutation):
     @api.mutation(description="Open a medicine cabinet compartment: opened, refused (why) or failed.")
     @api.errors_as_data
     async def open_cabinet_compartment(self, info: api.Info, compartment_id: strawberry.ID) -> OpenResult:

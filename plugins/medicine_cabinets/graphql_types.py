@@ -9,6 +9,7 @@ import strawberry
 
 from backend import plugin_api as api
 from plugins.medicine_cabinets import chain, service
+from plugins.medicine_cabinets.graphql_alarms import ALARM_TYPES
 from plugins.medicine_cabinets.graphql_setup_types import SETUP_TYPES
 
 
@@ -119,4 +120,5 @@ class MedicationLogHeadInput:
 
 TYPES: tuple[type, ...] = (
     CabinetOpened, CabinetRefused, CabinetFailed, MedicationLogEntry, MedicationLogVerdict, *SETUP_TYPES,
+    *ALARM_TYPES,
 )  # fmt: skip

@@ -29,6 +29,9 @@ ASSIGN = """mutation($user: ID!, $recipient: ID!, $day: Date!) {
   assignStaff(userId: $user, careRecipientId: $recipient, day: $day) { __typename ... on Error { code message } } }"""
 RESTRICT = """mutation($id: ID!) { restrictCabinetCompartment(compartmentId: $id) {
   __typename ... on Error { code message } } }"""
+ALARMS = "{ medicationAlarms { seq notified acknowledgedAt } }"
+ACK = """mutation($seq: Int!, $note: String!) { acknowledgeMedicationAlarm(seq: $seq, note: $note) {
+  __typename ... on MedicationAlarmAcknowledged { logSeq } ... on Error { code message } } }"""
 OPENED = """mutation($id: ID!) { openCabinetCompartment(compartmentId: $id) {
   __typename ... on CabinetOpened { requestId logSeq } ... on CabinetRefused { reason message }
   ... on CabinetFailed { detail } ... on Error { code message } } }"""
@@ -105,6 +108,15 @@ async def test_an_assigned_opening_a_refused_one_and_a_forced_door_at_a_simulate
                 data(await admin(QUALIFY, {"user": staff_id}), "setStaffQualification")["__typename"] == "MedicineDone"
             )
             assert len(data(await staff(LOG, {"cabinet": cabinet}), "medicationLog")) == 3
+            # the alarm: no responsible nurse, so the tenant admins were told; open until acknowledged
+            [alarm] = data(await staff(ALARMS), "medicationAlarms")
+            assert (alarm["notified"], alarm["seq"]) == ("tenant_admins", log[-1]["seq"])
+            done = data(await staff(ACK, {"seq": alarm["seq"], "note": "Nyckel använd av anhörig."}),
+                        "acknowledgeMedicationAlarm")  # fmt: skip
+            assert done["__typename"] == "MedicationAlarmAcknowledged", done
+            assert data(await admin(ALARMS), "medicationAlarms") == []
+            kinds = [r["kind"] for r in data(await admin(LOG, {"cabinet": cabinet}), "medicationLog")]
+            assert kinds[-1] == "alarm_acknowledged"
     finally:
         await sim.stop()
 
