@@ -1,7 +1,9 @@
 """Reporting a fault (felanmälan) from a phone (a staff page, ``/web/plugins/fault_reports/report``):
 the locker or one of its compartments, a category, a description and an optional photo (JPEG or
 PNG, at most 5 MB, checked by its content). Stored by the plugin's own service (the one
-``reportFault`` calls), which audits it. The choices are the lockers plugin's (a dependency)."""
+``reportFault`` calls), which audits it, then routed to the vendor whose contract covers the locker
+right away, as ``reportFault`` does. The choices are the lockers plugin's (a dependency). The
+list of faults, a fault's page and the municipality's own moves are in ``web_faults``."""
 
 from __future__ import annotations
 
@@ -17,21 +19,15 @@ from backend.web.i18n import N_, gettext
 from backend.web.render import redirect, render
 from backend.web.staff import StaffContext, staff
 from plugins.contract import Name, WebPage
-from plugins.fault_reports import service
+from plugins.fault_reports import routing, service
 from plugins.fault_reports.domain import MAX_PHOTO_BYTES, Category, NewFaultReport, problems_with
+from plugins.fault_reports.web_faults import ROUTES
+from plugins.fault_reports.web_labels import CATEGORIES
 from plugins.lockers import web_labels as lockers_labels
 from plugins.lockers import web_targets as targets
 
 REPORT = "/web/plugins/fault_reports/report"
 MAX_BODY = MAX_PHOTO_BYTES + 256 * 1024  # the photo and the form's text fields
-CATEGORIES = {
-    Category.DOOR_OR_LOCK: N_("Door or lock"),
-    Category.TEMPERATURE: N_("Temperature"),
-    Category.KEYPAD_OR_DISPLAY: N_("Keypad or display"),
-    Category.DAMAGE: N_("Damage or vandalism"),
-    Category.CLEANING: N_("Needs cleaning"),
-    Category.OTHER: N_("Something else"),
-}
 # The service's messages on fields, shown translated.
 SERVICE_MESSAGES = (
     N_("Describe the fault."),
@@ -107,6 +103,7 @@ async def fault_submit(request: Request[Any, Any, Any]) -> Template | Redirect:
         if photo is not None and "photo" not in errors:
             errors["photo"] = gettext("Choose the photo again: it was not saved.")
         return await _form(request, ctx, values, errors, 400)
+    await routing.route_pending(ctx.services.db, ctx.tenant, utcnow())  # to its vendor, as reportFault does
     return redirect(request, "/web/staff", flash=gettext("Thank you. The fault is reported."))
 
 
@@ -115,6 +112,12 @@ PAGES = (
         path="/report",
         title=Name(sv="Felanmäl", en="Report a fault"),
         handler=Router(path="/", route_handlers=[fault_page, fault_submit]),
+        audience="staff",
+    ),
+    WebPage(
+        path="/faults",
+        title=Name(sv="Felanmälningar", en="Fault reports"),
+        handler=Router(path="/", route_handlers=ROUTES),
         audience="staff",
     ),
 )
