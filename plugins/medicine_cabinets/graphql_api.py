@@ -24,6 +24,7 @@ from plugins.medicine_cabinets.graphql_types import (
     MedicationLogVerdict,
     opening,
 )
+from tenants import audit
 
 OpenResult = Annotated[
     CabinetOpened | CabinetRefused | CabinetFailed | api.Errors, strawberry.union("OpenCabinetCompartmentResult")
@@ -91,8 +92,17 @@ class MedicineCabinetsMutation(SetupMutation, AlarmMutation):
         db = api.database(info)
         async with db.tenant(tenant) as scope:
             timeout = (await config.load(scope)).open_timeout_s
-        result = await service.open_compartment(
-            db, api.redis(info), tenant, parse_id(compartment_id, "Compartment"), actor=info.context.principal.actor,
-            now=utcnow(), timeout_s=timeout,
-        )  # fmt: skip
+        actor = info.context.principal.actor
+        try:
+            result = await service.open_compartment(
+                db, api.redis(info), tenant, parse_id(compartment_id, "Compartment"), actor=actor, now=utcnow(),
+                timeout_s=timeout,
+            )  # fmt: skip
+        except api.NotFound:  # another municipality's compartment, or none: an access attempt is audited
+            async with db.tenant(tenant) as scope:
+                await audit.record(
+                    scope, actor=actor, action="medicine_cabinets.open_denied", target_kind="locker_compartment",
+                    target_id=str(compartment_id)[:100],
+                )  # fmt: skip
+            raise
         return opening(result)

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from tests.conftest import Server, World, login
-from tests.e2e.test_lockers_api import codes, data, register
+from tests.e2e.test_lockers_api import AUDIT, codes, data, register
 
 ENABLE = """mutation { enablePlugin(pluginId: "medicine_cabinets") { __typename ... on Error { code message } } }"""
 RECIPIENT = """mutation($ref: String!) { addCareRecipient(reference: $ref) {
@@ -73,6 +73,8 @@ async def test_another_municipality_neither_opens_nor_reads_a_cabinet(server: Se
     assert data(await b.admin(ENABLE), "enablePlugin")["__typename"] == "PluginInfo"
     answer = data(await b.admin(OPEN, {"id": a.compartments["1"]}), "openCabinetCompartment")
     assert answer["code"] == "NOT_FOUND"
+    [attempt] = data(await b.admin(AUDIT, {"action": "medicine_cabinets.open_denied"}), "auditLog")["nodes"]
+    assert attempt["action"] == "medicine_cabinets.open_denied"
     stolen = data(await b.admin(CABINET, {"locker": a.locker_id, "recipient": recipient}), "addMedicineCabinet")
     assert stolen["code"] == "NOT_FOUND"
     assert data(await b.admin(LOG, {"cabinet": None}), "medicationLog") == []
