@@ -20,7 +20,8 @@ from opcua_gateway.simulators.kylbox import KylboxSimulator
 from opcua_gateway.simulators.physics import PhysicsParams
 from opcua_gateway.simulators.spec import SimulatorSpec
 from tests.conftest import Server, World, login
-from tests.e2e.test_lockers_api import AUDIT, ENDPOINT, LOCKER, LOCKERS, SITE, data, eventually
+from tests.e2e.simulated_locker import online, register_simulated
+from tests.e2e.test_lockers_api import AUDIT, data, eventually
 from tests.e2e.test_medicine_cabinets_api import CABINET, ENABLE, LOG, ME, QUALIFY, RECIPIENT
 from tests.integration.gateway_support import running_gateway, write_config
 
@@ -48,26 +49,10 @@ async def test_an_assigned_opening_a_refused_one_and_a_forced_door_at_a_simulate
         assert data(await admin(LOCKERS_ON), "enablePlugin")["__typename"] == "PluginInfo"
         assert data(await admin(ENABLE), "enablePlugin")["__typename"] == "PluginInfo"
         tag = uuid.uuid4().hex[:6]
-        site = data(await admin(SITE, {"input": {"name": f"Hemma {tag}", "latitude": 58.5, "longitude": 13.1}}),
-                    "registerSite")  # fmt: skip
-        endpoint = data(
-            await admin(ENDPOINT, {"input": {"name": f"mc-{tag}", "vendor": "kylbox", "url": sim.url}}),
-            "registerEndpoint",
-        )
-        [(locker_key, locker)] = sim.model.lockers.items()
-        compartments = [
-            {"key": str(n), "temperatureClass": c.temperature_class.value.upper(), "sizeClass": c.size.value}
-            for n, c in locker.compartments.items()
-        ]
-        registered = data(
-            await admin(LOCKER, {"input": {"siteId": site["id"], "endpointId": endpoint["id"],
-                                           "vendorLockerId": locker_key, "name": "Läkemedelsskåp",
-                                           "compartments": compartments}}),
-            "registerLocker",
-        )  # fmt: skip
-        ids = {int(c["key"]): c["id"] for c in registered["compartments"]}
+        simulated = await register_simulated(admin, sim, "Läkemedelsskåp")
+        ids, locker = simulated.compartments, simulated.model
         recipient = data(await admin(RECIPIENT, {"ref": f"BR-{tag}"}), "addCareRecipient")["id"]
-        cabinet = data(await admin(CABINET, {"locker": registered["locker"]["id"], "recipient": recipient}),
+        cabinet = data(await admin(CABINET, {"locker": simulated.locker_id, "recipient": recipient}),
                        "addMedicineCabinet")["id"]  # fmt: skip
         staff_id = data(await staff(ME), "me")["user"]["id"]
         today = datetime.now(UTC).date().isoformat()
@@ -75,16 +60,10 @@ async def test_an_assigned_opening_a_refused_one_and_a_forced_door_at_a_simulate
         assert answer["__typename"] == "MedicineDone", answer
         assert data(await admin(RESTRICT, {"id": ids[2]}), "restrictCabinetCompartment")["__typename"] == "MedicineDone"
 
-        gateway = write_config(
-            tmp_path, server.settings.redis_url or "", [{"id": endpoint["id"], "url": sim.url, "profile": "kylbox"}]
-        )
+        endpoints = [{"id": simulated.endpoint_id, "url": sim.url, "profile": "kylbox"}]
+        gateway = write_config(tmp_path, server.settings.redis_url or "", endpoints)
         async with running_gateway(gateway):
-
-            async def online() -> bool:
-                rows = data(await admin(LOCKERS, {"site": site["id"]}), "lockers")
-                return bool(rows) and rows[0]["health"]["connectivity"] == "ONLINE"
-
-            assert await eventually(online, 30), "the cabinet never came online"
+            assert await online(admin, simulated), "the cabinet never came online"
             opened = data(await staff(OPENED, {"id": ids[1]}), "openCabinetCompartment")
             assert opened["__typename"] == "CabinetOpened", opened
             assert locker.compartments[1].door_open

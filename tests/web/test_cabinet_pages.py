@@ -26,7 +26,8 @@ from opcua_gateway.simulators.kylbox import KylboxSimulator
 from opcua_gateway.simulators.physics import PhysicsParams
 from opcua_gateway.simulators.spec import SimulatorSpec
 from tests.conftest import GraphQLClient, Server, World, login
-from tests.e2e.test_lockers_api import AUDIT, ENDPOINT, LOCKER, LOCKERS, SITE, _play_gateway, data, eventually, register
+from tests.e2e.simulated_locker import online, register_simulated
+from tests.e2e.test_lockers_api import AUDIT, LOCKERS, _play_gateway, data, eventually, register
 from tests.e2e.test_medicine_cabinets_api import CABINET, ENABLE, ME, OPEN, QUALIFY, RECIPIENT
 from tests.e2e.test_medicine_cabinets_simulated import ASSIGN, LOCKERS_ON, RESTRICT
 from tests.integration.gateway_support import running_gateway, write_config
@@ -52,18 +53,27 @@ class Cabinet:
 
 
 async def cabinet(server: Server, world: World, *, locker: str = "M1", assigned: bool = True) -> Cabinet:
-    """A registered locker (never online: no gateway speaks for it) made the medicine cabinet of a
-    care recipient, compartment 2 nurse-only, and A's staff member assigned there today."""
+    """A registered locker (never online: no gateway speaks for it) made a medicine cabinet (see
+    :func:`make_cabinet`)."""
     r = await register(server, world.a.admin_email, locker=locker)
-    admin, staff = r.admin, await login(server, world.a.staff_email)
-    assert data(await admin(ENABLE), "enablePlugin")["__typename"] == "PluginInfo"
+    assert data(await r.admin(ENABLE), "enablePlugin")["__typename"] == "PluginInfo"
+    return await make_cabinet(server, world, r.admin, r.locker_id, r.endpoint_id, r.compartments, assigned=assigned)
+
+
+async def make_cabinet(
+    server: Server, world: World, admin: GraphQLClient, locker_id: str, endpoint_id: str,
+    compartments: dict[str, str], *, assigned: bool = True,
+) -> Cabinet:  # fmt: skip
+    """The locker made the medicine cabinet of a new care recipient, compartment 2 nurse-only, and
+    A's staff member assigned there today (unless not ``assigned``)."""
+    staff = await login(server, world.a.staff_email)
     reference = f"BR-{uuid.uuid4().hex[:6]}"
     recipient = data(await admin(RECIPIENT, {"ref": reference}), "addCareRecipient")["id"]
-    cabinet_id = data(await admin(CABINET, {"locker": r.locker_id, "recipient": recipient}), "addMedicineCabinet")["id"]
-    restricted = data(await admin(RESTRICT, {"id": r.compartments["2"]}), "restrictCabinetCompartment")
+    cabinet_id = data(await admin(CABINET, {"locker": locker_id, "recipient": recipient}), "addMedicineCabinet")["id"]
+    restricted = data(await admin(RESTRICT, {"id": compartments["2"]}), "restrictCabinetCompartment")
     assert restricted["__typename"] == "MedicineDone", restricted
     staff_id = data(await staff(ME), "me")["user"]["id"]
-    c = Cabinet(admin, staff, staff_id, reference, recipient, cabinet_id, r.endpoint_id, r.compartments)
+    c = Cabinet(admin, staff, staff_id, reference, recipient, cabinet_id, endpoint_id, compartments)
     if assigned:
         await assign(c)
     return c
@@ -231,55 +241,27 @@ async def test_staff_open_a_compartment_of_a_simulated_cabinet_through_the_real_
     await sim.start()
     try:
         admin = await login(server, world.a.admin_email)
-        staff = await login(server, world.a.staff_email)
         assert data(await admin(LOCKERS_ON), "enablePlugin")["__typename"] == "PluginInfo"
         assert data(await admin(ENABLE), "enablePlugin")["__typename"] == "PluginInfo"
-        tag = uuid.uuid4().hex[:6]
-        site = data(await admin(SITE, {"input": {"name": f"Hemma {tag}", "latitude": 58.5, "longitude": 13.1}}),
-                    "registerSite")  # fmt: skip
-        endpoint = data(
-            await admin(ENDPOINT, {"input": {"name": f"mc-{tag}", "vendor": "kylbox", "url": sim.url}}),
-            "registerEndpoint",
-        )
-        [(locker_key, locker)] = sim.model.lockers.items()
-        compartments = [
-            {"key": str(n), "temperatureClass": k.temperature_class.value.upper(), "sizeClass": k.size.value}
-            for n, k in locker.compartments.items()
-        ]
-        registered = data(
-            await admin(LOCKER, {"input": {"siteId": site["id"], "endpointId": endpoint["id"],
-                                           "vendorLockerId": locker_key, "name": "Läkemedelsskåp",
-                                           "compartments": compartments}}),
-            "registerLocker",
-        )  # fmt: skip
-        reference = f"BR-{tag}"
-        recipient = data(await admin(RECIPIENT, {"ref": reference}), "addCareRecipient")["id"]
-        data(await admin(CABINET, {"locker": registered["locker"]["id"], "recipient": recipient}), "addMedicineCabinet")
-        staff_id = data(await staff(ME), "me")["user"]["id"]
-        today = datetime.now(UTC).date().isoformat()
-        assigned = data(await admin(ASSIGN, {"user": staff_id, "recipient": recipient, "day": today}), "assignStaff")
-        assert assigned["__typename"] == "MedicineDone", assigned
-        config = write_config(
-            tmp_path, server.settings.redis_url or "", [{"id": endpoint["id"], "url": sim.url, "profile": "kylbox"}]
-        )
-        async with running_gateway(config):
-
-            async def online() -> bool:
-                rows = data(await admin(LOCKERS, {"site": site["id"]}), "lockers")
-                return bool(rows) and rows[0]["health"]["connectivity"] == "ONLINE"
-
-            assert await eventually(online, 30), "the cabinet never came online"
+        simulated = await register_simulated(admin, sim, "Läkemedelsskåp")
+        keys = {str(k): v for k, v in simulated.compartments.items()}
+        c = await make_cabinet(server, world, admin, simulated.locker_id, simulated.endpoint_id, keys)
+        endpoints = [{"id": simulated.endpoint_id, "url": sim.url, "profile": "kylbox"}]
+        async with running_gateway(write_config(tmp_path, server.settings.redis_url or "", endpoints)):
+            assert await online(admin, simulated), "the cabinet never came online"
             page = staff_page
             await page.goto(TODAY)
-            section = page.locator("section", has=page.get_by_role("heading", name=reference))
+            section = page.locator("section", has=page.get_by_role("heading", name=c.reference))
             await expect(section.locator(".alert")).to_have_count(0)  # online
-            async with page.expect_navigation():
-                await section.get_by_role("button", name="Öppna fack 1").click()
+            await open_compartment(page, "1")
             await expect(page.locator("#outcome")).to_contain_text("Öppnat.")
             await expect(page.locator("#outcome")).to_contain_text("Ta det du behöver och stäng dörren efter dig.")
-            assert locker.compartments[1].door_open
-            assert not locker.compartments[2].door_open
+            assert simulated.model.compartments[1].door_open
             await check_axe(page)
             await shot(page, "cabinets-opened")
+            await page.get_by_role("link", name="Tillbaka till dagens skåp").click()
+            await open_compartment(page, "2")  # nurse-only: refused, and the door stays shut
+            await expect(page.locator("#outcome")).to_contain_text("Bara en sjuksköterska får öppna det här facket.")
+            assert not simulated.model.compartments[2].door_open
     finally:
         await sim.stop()
