@@ -1,6 +1,6 @@
 """Small shared building blocks every package may import: the error tree and time."""
 
-from backend.lib.clock import utcnow
+from backend.lib.clock import LOCAL_ZONE, local_day, utcnow
 from backend.lib.errors import (
     Conflict,
     DomainError,
@@ -16,6 +16,7 @@ from backend.lib.errors import (
 from backend.lib.paging import MAX_PAGE_SIZE, Page, PageRequest
 
 __all__ = [
+    "LOCAL_ZONE",
     "MAX_PAGE_SIZE",
     "Conflict",
     "DomainError",
@@ -29,5 +30,6 @@ __all__ = [
     "RateLimited",
     "Unauthenticated",
     "ValidationFailed",
+    "local_day",
     "utcnow",
 ]
