@@ -14,16 +14,15 @@ from uuid import UUID
 from litestar import Request, Router, get, post
 from litestar.response import Redirect, Template
 
-from backend import plugin_api as api
 from backend.lib import NotFound, utcnow
 from backend.web.i18n import N_, gettext
 from backend.web.render import redirect, render
 from backend.web.staff import available, staff
-from plugins.contract import Name, Plugin, WebPage
+from plugins.contract import Name, WebPage
 from plugins.lockers import web_labels
 from plugins.lockers.web_targets import parse_uuid
-from plugins.medicine_cabinets import queries, service
-from plugins.medicine_cabinets.config import PLUGIN_ID, MedicineCabinetsConfig
+from plugins.medicine_cabinets import config, queries, service
+from plugins.medicine_cabinets.config import PLUGIN_ID
 from plugins.medicine_cabinets.web_log import LOG, export_log, log_page, may_read_log
 from tenants import audit
 
@@ -48,12 +47,6 @@ JOIN lockers_locker l ON l.tenant_id = c.tenant_id AND l.id = c.locker_id
 JOIN medicine_cabinets_recipient r ON r.tenant_id = g.tenant_id AND r.id = g.recipient_id
 WHERE g.tenant_id = $1 AND g.seq = $2 AND g.staff_user_id = $3 AND g.kind IN ('opened', 'refused', 'failed')
 """
-
-
-def _plugin() -> Plugin:
-    from plugins.medicine_cabinets.plugin import PLUGIN  # the plugin object imports this module
-
-    return PLUGIN
 
 
 @get("/today")
@@ -82,8 +75,7 @@ async def open_submit(request: Request[Any, Any, Any]) -> Redirect:
     compartment = parse_uuid(form.get("compartment") or "")
     actor, db = ctx.user.principal.actor, ctx.services.db
     async with db.tenant(ctx.tenant) as scope:
-        settings = await api.plugin_settings(scope, _plugin())
-    timeout = settings.open_timeout_s if isinstance(settings, MedicineCabinetsConfig) else 10.0
+        timeout = (await config.load(scope)).open_timeout_s
     try:
         if compartment is None:
             raise NotFound("Medicine cabinet compartment", str(form.get("compartment") or "")[:100])

@@ -21,7 +21,7 @@ from backend.web.session import WebUser
 from backend.web.staff import StaffContext, staff
 from plugins.lockers import web_labels
 from plugins.lockers.web_targets import parse_uuid
-from plugins.medicine_cabinets import chain, log, service
+from plugins.medicine_cabinets import chain, log, queries, service
 from plugins.medicine_cabinets.config import PLUGIN_ID
 from tenants import audit
 from tenants.accounts import list_tenant_users
@@ -34,19 +34,13 @@ KINDS = {
     "failed": N_("Failed"),
     "unauthorised_opening": N_("Opened without a request"),
     "door_ajar": N_("Door left open"),
+    "alarm_acknowledged": N_("Alarm acknowledged"),
 }
 REASONS = {
     "not_assigned": N_("not assigned today"),
     "nurse_only": N_("nurse only"),
     "offline": N_("cabinet offline"),
 }
-CABINETS = """
-SELECT cab.id, r.id AS recipient_id, r.reference, l.name AS locker_name
-FROM medicine_cabinets_cabinet cab
-JOIN medicine_cabinets_recipient r ON r.tenant_id = cab.tenant_id AND r.id = cab.recipient_id
-JOIN lockers_locker l ON l.tenant_id = cab.tenant_id AND l.id = cab.locker_id
-WHERE cab.tenant_id = $1 ORDER BY r.reference, l.name
-"""
 KEYS = "SELECT id, compartment_key FROM lockers_compartment WHERE tenant_id = $1 AND id = ANY($2::uuid[])"
 
 
@@ -87,10 +81,14 @@ def verdict_text(verdict: chain.Verdict) -> str:
         return gettext("The log is intact: all %(count)s entries were checked; none is missing or altered.",
                        count=verdict.checked)  # fmt: skip
     seq = verdict.broken_seq
-    if verdict.reason.endswith("is missing"):
+    if verdict.truncated:
+        found = gettext("Entries were deleted from the end of the log: it ends at entry %(seq)s.", seq=verdict.checked)
+    elif verdict.reason.endswith("is missing"):
         found = gettext("Entry %(seq)s is missing.", seq=seq)
     elif verdict.reason.endswith("was altered"):
         found = gettext("Entry %(seq)s was altered.", seq=seq)
+    elif "does not match" in verdict.reason:
+        found = gettext("Entry %(seq)s is not the one recorded when it was written.", seq=seq)
     else:
         found = gettext("Entry %(seq)s does not follow the entry before it.", seq=seq)
     return found + " " + gettext("Export the log and report it to the medically responsible nurse (lex Maria).")
@@ -103,12 +101,12 @@ async def log_page(request: Request[Any, Any, Any]) -> Template:
     async with ctx.services.db.tenant(ctx.tenant) as scope:
         verdict = await log.verify(scope)
         rows = [] if errors else await _entries(scope, ids)
-        cabinets = list(await scope.connection.fetch(CABINETS, ctx.tenant))
+        cabinets = await queries.cabinets(scope)
         users = (await list_tenant_users(scope, PageRequest(first=MAX_PAGE_SIZE))).items
         keys = dict(await scope.connection.fetch(KEYS, ctx.tenant, list({r["compartment_id"] for r in rows})))
     choices = {
-        "cabinet": [(str(c["id"]), f"{c['reference']}, {c['locker_name']}") for c in cabinets],
-        "recipient": sorted({(str(c["recipient_id"]), c["reference"]) for c in cabinets}, key=lambda r: r[1]),
+        "cabinet": [(str(c.id), f"{c.recipient_reference}, {c.locker_name}") for c in cabinets],
+        "recipient": sorted({(str(c.recipient_id), c.recipient_reference) for c in cabinets}, key=lambda r: r[1]),
         "staff": [(str(u.id), f"{u.name} ({u.email})") for u in users],
     }
     labels = {"cabinet": gettext("Cabinet"), "recipient": gettext("Care recipient"), "staff": gettext("Staff member")}
@@ -123,7 +121,7 @@ async def log_page(request: Request[Any, Any, Any]) -> Template:
         rows=rows,
         errors=errors,
         values=given,
-        cabinets={c["id"]: c for c in cabinets},
+        cabinets={c.id: c for c in cabinets},
         choices=choices,
         labels=labels,
         users={u.id: u for u in users},

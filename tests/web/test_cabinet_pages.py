@@ -2,9 +2,9 @@
 assigned staff member sees the care recipient's cabinet (by its internal reference) and is refused,
 with the reason in Swedish, at a nurse-only compartment and at an offline cabinet; a compartment of
 another municipality is the 404 page; the log is the 403 page for staff who are not nurses, while a
-nurse reads it with the chain's verdict and downloads the export. An opening that succeeds is done
-on a simulated Kylbox through the real gateway; one that fails is played on the gateway's Redis
-streams. axe on every page; screenshots of each."""
+nurse reads it with the chain's verdict (also once an entry was altered) and downloads the export.
+An opening that succeeds is done on a simulated Kylbox through the real gateway; one that fails is
+played on the gateway's Redis streams. axe on every page; screenshots of each."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
 import pytest
 from playwright.async_api import Page, expect
 from redis.asyncio import Redis
@@ -32,6 +33,7 @@ from tests.e2e.test_medicine_cabinets_api import CABINET, ENABLE, ME, OPEN, QUAL
 from tests.e2e.test_medicine_cabinets_simulated import ASSIGN, LOCKERS_ON, RESTRICT
 from tests.integration.gateway_support import running_gateway, write_config
 from tests.integration.test_lockers_ingest import health, push
+from tests.integration.test_medicine_cabinets import tamper
 from tests.web.conftest import check_axe, shot
 
 ROOT = "/web/plugins/medicine_cabinets"
@@ -156,7 +158,7 @@ async def test_an_assigned_staff_member_is_refused_at_a_nurse_only_compartment_a
 
 
 async def test_a_nurse_reads_the_log_with_its_verdict_filters_it_and_downloads_the_export(
-    server: Server, world: World, staff_page: Page
+    server: Server, world: World, staff_page: Page, owner: asyncpg.Connection
 ) -> None:
     c = await cabinet(server, world, locker="M3")
     for key in ("1", "2"):
@@ -198,6 +200,17 @@ async def test_a_nurse_reads_the_log_with_its_verdict_filters_it_and_downloads_t
     assert bad is not None and bad.status == 400
     await expect(page.locator(".error-summary")).to_contain_text("Välj i listan.")
     await check_axe(page)
+
+    async with owner.transaction():  # someone with the database owner's rights alters an entry
+        await tamper(
+            owner, world.a.id, "UPDATE medicine_cabinets_log SET detail = 'x' WHERE tenant_id = $1 AND seq = 2"
+        )
+        await owner.execute("ALTER TABLE medicine_cabinets_log ENABLE TRIGGER medicine_cabinets_log_append_only")
+    await page.goto(LOG)
+    await expect(page.locator("#verdict")).to_contain_text("Kedjan är bruten.")
+    await expect(page.locator("#verdict")).to_contain_text("Post 2 har ändrats.")
+    await check_axe(page)
+    await shot(page, "cabinets-log-broken")
 
 
 async def test_a_cabinet_that_does_not_open_says_what_to_do_next(
