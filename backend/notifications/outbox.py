@@ -97,16 +97,20 @@ async def webhook(
 
 async def federation_webhook(
     scope: Scope, *, owner_id: UUID, event: str, payload: dict[str, Any], subject_kind: str, subject_id: UUID
-) -> UUID:
+) -> UUID | None:
     """Queue, in this municipality's outbox, a signed POST of ``payload`` to the endpoint of
-    ``owner_id``, an organisation of the municipality's own federation (a procurement vendor).
+    ``owner_id``, an organisation of the municipality's own federation (a procurement vendor);
+    ``None`` when that organisation has no active endpoint (nothing is queued).
 
-    The endpoint lives in the federation, which a municipality's transaction cannot read, so it
-    is resolved when the webhook is sent, in the federation's transaction: an organisation
-    without an active endpoint then fails the notification at once, for good (the delivery log
-    says so). Body, signature, retries and attempts are those of integrators' webhooks.
+    The endpoint lives in the federation, which a municipality's transaction cannot read: the
+    database function ``federation_webhook_active`` answers only whether there is one, and the
+    endpoint itself is resolved when the webhook is sent, in the federation's transaction (deleted
+    by then: the notification fails at once, for good, and the delivery log says so). Body,
+    signature, retries and attempts are those of integrators' webhooks.
     """
     encoded = _payload(event, subject_kind, payload)
+    if not await scope.connection.fetchval("SELECT federation_webhook_active($1)", owner_id):
+        return None
     federation = await scope.connection.fetchval("SELECT federation_id FROM municipality WHERE id = $1", scope.tenant)
     return await _insert(
         scope, Channel.WEBHOOK, str(owner_id), "", "", encoded, event, subject_kind, subject_id, federation

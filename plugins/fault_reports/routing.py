@@ -148,15 +148,15 @@ async def route_pending(db: Database, tenant: UUID, now: datetime, jobs: api.Has
             )
             if route.contact_email:
                 told.append(await _tell(scope, route.contact_email, fault))
-            told.append(
-                await webhooks.routed(
-                    scope,
-                    dict(fault) | {"contract_id": route.contract_id},
-                    locker_name=fault["locker"],
-                    vendor_id=route.vendor_id,
-                    at=now,
-                )
+            hook = await webhooks.routed(
+                scope,
+                dict(fault) | {"contract_id": route.contract_id},
+                locker_name=fault["locker"],
+                vendor_id=route.vendor_id,
+                at=now,
             )
+            if hook is not None:
+                told.append(hook)
             routed.append(row)
         if jobs is not None and told:
             await api.dispatch_after_commit(jobs, scope, told)

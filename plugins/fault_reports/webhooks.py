@@ -60,8 +60,11 @@ def who(actor: Actor, *, by_vendor: bool) -> str:
     return "system" if actor.kind == "system" else "municipality"
 
 
-async def routed(scope: api.Scope, row: Any, *, locker_name: str, vendor_id: UUID, at: datetime) -> UUID:
-    """``fault.routed``: ``row`` is the fault (with its new ``contract_id``)."""
+async def routed(
+    scope: api.Scope, row: Any, *, locker_name: str, vendor_id: UUID, at: datetime
+) -> UUID | None:
+    """``fault.routed``: ``row`` is the fault (with its new ``contract_id``); None when the vendor
+    has no webhook endpoint."""
     payload = _fault(row) | {"locker_name": locker_name, "routed_at": at}
     return await api.federation_webhook(
         scope, owner_id=vendor_id, event=ROUTED, payload=payload, subject_kind=SUBJECT, subject_id=row["id"]

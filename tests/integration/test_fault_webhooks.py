@@ -105,6 +105,21 @@ async def test_a_fault_no_vendor_serves_sends_no_webhook(db: Database, world: Wo
     assert await webhooks_about(db, where.tenant, row["id"]) == []
 
 
+async def test_a_vendor_without_an_endpoint_gets_no_failed_webhook_rows(db: Database, world: World) -> None:
+    where = await installed(db, world.a.id)
+    _, vendor = await contract(db, world, where)
+    row = await report(db, where)
+    [routed] = await routing.route_pending(db, where.tenant, utcnow())
+    assert routed["vendor_id"] == vendor
+    async with db.tenant(where.tenant) as scope:
+        await workflow.move(scope, row["id"], Status.ACKNOWLEDGED, actor=VENDOR, now=utcnow(), vendor_id=vendor)
+    assert await webhooks_about(db, where.tenant, row["id"]) == []  # nothing queued to fail
+    await vendor_endpoint(db, world, vendor, "http://127.0.0.1:9/vendor")  # from now on it hears
+    async with db.tenant(where.tenant) as scope:
+        await workflow.move(scope, row["id"], Status.RESOLVED, actor=VENDOR, now=utcnow(), vendor_id=vendor)
+    assert [n["topic"] for n in await webhooks_about(db, where.tenant, row["id"])] == ["fault.updated"]
+
+
 async def test_a_fault_that_found_no_contract_is_routed_when_one_comes_into_force_checked_every_few_minutes(
     db: Database, world: World
 ) -> None:
@@ -113,6 +128,7 @@ async def test_a_fault_that_found_no_contract_is_routed_when_one_comes_into_forc
     row = await report(db, where)
     assert await routing.route_pending(db, where.tenant, now) == []  # no contract yet
     contract_id, vendor = await contract(db, world, where)
+    await vendor_endpoint(db, world, vendor, "http://127.0.0.1:9/vendor")
     tomorrow = now + timedelta(days=1)
     async with db.federation(world.federation_id) as scope:  # it comes into force tomorrow
         await scope.connection.execute(

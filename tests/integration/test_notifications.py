@@ -401,6 +401,7 @@ async def a_vendor_webhook(db: Database, worker: Worker, tenant: uuid.UUID, owne
     async with db.tenant(tenant) as scope:
         nid = await federation_webhook(scope, owner_id=owner, event="tests.vendor", payload=data,
                                        subject_kind="test_case", subject_id=uuid.uuid4())
+        assert nid is not None, "the organisation has an active endpoint"
         await dispatch_after_commit(worker.jobs, scope, [nid])
     return nid
 
@@ -463,13 +464,20 @@ async def test_a_municipality_sends_a_signed_webhook_to_its_federations_vendor_a
     async with db.tenant(world.b.id) as scope:  # the row is the municipality's own
         assert await get_notification(scope, nid) is None
 
+    async with db.tenant(world.a.id) as scope:  # queued while the endpoint is there ...
+        queued = await federation_webhook(scope, owner_id=owner, event="tests.vendor", payload={"fault": "F-2"},
+                                          subject_kind="test_case", subject_id=uuid.uuid4())
+    assert queued is not None
     async with db.federation(world.federation_id) as scope:
         await delete_federation_endpoint(scope, owner_id=owner, actor=SYSTEM)
-    gone = await finished(db, world.a.id, await a_vendor_webhook(db, worker, world.a.id, owner, fault="F-2"))
+    await dispatch_after_commit(worker.jobs, world.a.id, [queued])  # ... and sent after it was deleted
+    gone = await finished(db, world.a.id, queued)
     assert (gone.status, gone.attempt_count) == (Status.FAILED, 1)  # for good, at once
     assert "no webhook endpoint" in gone.last_error and len(hooks.at("/vendor")) == 1
-    never = await finished(db, world.a.id, await a_vendor_webhook(db, worker, world.a.id, uuid.uuid4(), fault="F-3"))
-    assert never.status is Status.FAILED
+    async with db.tenant(world.a.id) as scope:  # nothing is queued for an organisation without an endpoint
+        for someone in (owner, uuid.uuid4()):
+            assert await federation_webhook(scope, owner_id=someone, event="tests.vendor", payload={},
+                                            subject_kind="test_case", subject_id=uuid.uuid4()) is None
 
 
 # --- nothing lost, nothing sent by mistake -------------------------------------------------------
