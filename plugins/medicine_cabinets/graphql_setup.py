@@ -10,7 +10,7 @@ from datetime import date
 import strawberry
 
 from backend import plugin_api as api
-from backend.lib import utcnow
+from backend.lib import local_day
 from plugins.medicine_cabinets import listing, queries, recipients, service, setup
 from plugins.medicine_cabinets.graphql_access import (
     NO_SCOPE,
@@ -68,7 +68,7 @@ class SetupQuery:
         if user is None:
             raise api.PermissionDenied("Bara personal med egen inloggning. / Staff signed in as themselves only.")
         async with api.database(info).tenant(tenant) as scope:
-            return [MedicineCabinet.of(c) for c in await queries.todays_cabinets(scope, user, utcnow().date())]
+            return [MedicineCabinet.of(c) for c in await queries.todays_cabinets(scope, user, local_day())]
 
 
 @strawberry.type

@@ -8,7 +8,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from backend import plugin_api as api
-from backend.lib import utcnow
+from backend.lib import local_day
 from plugins.medicine_cabinets import config, identity
 from tenants import audit
 from tenants.access import Actor
@@ -25,7 +25,7 @@ async def checked_number(scope: api.Scope, text: str, *, recipient_id: UUID | No
     """The normalised number, once the setting is on, it is valid and no other recipient has it."""
     if not (await config.load(scope)).personal_identity_numbers:
         raise api.ValidationFailed.on(identity.FIELD, TURN_ON)
-    number = identity.normalised(text, today=utcnow().date())
+    number = identity.normalised(text, today=local_day())
     if await scope.connection.fetchval(
         """SELECT EXISTS (SELECT 1 FROM medicine_cabinets_recipient
                           WHERE tenant_id = $1 AND personal_identity_number = $2 AND id IS DISTINCT FROM $3)""",

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 from redis.asyncio import Redis
 
 from backend import plugin_api as api
+from backend.lib import local_day
 from plugins.lockers import commands
 from plugins.medicine_cabinets import identity, log, recipients
 from tenants import audit
@@ -254,7 +255,7 @@ async def open_compartment(
             tenant,
             user,
             t["recipient_id"],
-            now.date(),
+            local_day(now),  # the care worker's day in Sweden, not UTC's
         )
         code = (
             "not_assigned"

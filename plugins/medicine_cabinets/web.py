@@ -14,7 +14,7 @@ from uuid import UUID
 from litestar import Request, Router, get, post
 from litestar.response import Redirect, Template
 
-from backend.lib import NotFound, utcnow
+from backend.lib import NotFound, local_day, utcnow
 from backend.web.i18n import N_, gettext
 from backend.web.render import redirect, render
 from backend.web.staff import available, staff
@@ -54,7 +54,7 @@ async def today_page(request: Request[Any, Any, Any]) -> Template:
     ctx = await staff(request)
     user_id = cast(UUID, ctx.user.principal.actor.id)
     async with ctx.services.db.tenant(ctx.tenant) as scope:
-        cabinets = await queries.todays_cabinets(scope, user_id, utcnow().date())
+        cabinets = await queries.todays_cabinets(scope, user_id, local_day())
         reads_log = await may_read_log(scope, ctx.user)
     return render(
         request,

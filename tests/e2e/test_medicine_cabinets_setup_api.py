@@ -5,10 +5,11 @@ conflict until the cabinet has gone."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
+from backend.lib import local_day
 from tests.conftest import Server, World, login
 from tests.e2e.test_lockers_api import codes, data, register
 from tests.e2e.test_medicine_cabinets_api import CABINET, ENABLE, ME, RECIPIENT
@@ -38,7 +39,7 @@ async def test_a_week_assigned_at_once_shows_in_my_cabinets_today_and_removal_go
     cabinet = data(await admin(CABINET, {"locker": r.locker_id, "recipient": recipient}), "addMedicineCabinet")["id"]
     staff = await login(server, world.a.staff_email)
     staff_id = data(await staff(ME), "me")["user"]["id"]
-    today = datetime.now(UTC).date()
+    today = local_day()
     week = {"user": staff_id, "recipient": recipient, "day": today.isoformat(),
             "last": (today + timedelta(days=6)).isoformat()}  # fmt: skip
     assert data(await admin(WEEK, week), "assignStaff")["__typename"] == "MedicineDone"

@@ -10,12 +10,12 @@ request is logged as an unauthorised opening and audited.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from backend.lib import local_day
 from opcua_gateway.simulators.kylbox import KylboxSimulator
 from opcua_gateway.simulators.physics import PhysicsParams
 from opcua_gateway.simulators.spec import SimulatorSpec
@@ -55,7 +55,7 @@ async def test_an_assigned_opening_a_refused_one_and_a_forced_door_at_a_simulate
         cabinet = data(await admin(CABINET, {"locker": simulated.locker_id, "recipient": recipient}),
                        "addMedicineCabinet")["id"]  # fmt: skip
         staff_id = data(await staff(ME), "me")["user"]["id"]
-        today = datetime.now(UTC).date().isoformat()
+        today = local_day().isoformat()
         answer = data(await admin(ASSIGN, {"user": staff_id, "recipient": recipient, "day": today}), "assignStaff")
         assert answer["__typename"] == "MedicineDone", answer
         assert data(await admin(RESTRICT, {"id": ids[2]}), "restrictCabinetCompartment")["__typename"] == "MedicineDone"

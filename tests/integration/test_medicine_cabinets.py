@@ -7,14 +7,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 import pytest
 from redis.asyncio import Redis
 
 from backend import plugin_api as api
-from backend.lib import utcnow
+from backend.lib import local_day, utcnow
 from opcua_gateway import contracts
 from plugins import state as plugin_state
 from plugins.lockers.hooks import subscribers
@@ -56,7 +56,7 @@ async def home(db: Database, tenant: uuid.UUID, *, online: bool = True) -> Home:
         await service.restrict(scope, site.compartments["4"], actor=ADMIN)
         await service.qualify(scope, nurse.id, nurse=True, actor=ADMIN)  # type: ignore[arg-type]  # set above
         for who in (staff, nurse):
-            await service.assign(scope, who.id, recipient, utcnow().date(), actor=ADMIN)  # type: ignore[arg-type]
+            await service.assign(scope, who.id, recipient, local_day(), actor=ADMIN)  # type: ignore[arg-type]
         await scope.connection.execute(
             "UPDATE lockers_locker SET connectivity = $2 WHERE id = $1",
             site.locker_id,
@@ -114,6 +114,17 @@ async def test_an_offline_cabinet_is_refused_before_anything_is_sent(db: Databas
     assert await commands_sent(redis, h) == 0
 
 
+async def test_the_day_of_an_assignment_is_the_swedish_calendar_day_not_utcs(
+    db: Database, world: World, redis: Redis
+) -> None:
+    h = await home(db, world.a.id, online=False)
+    late = datetime(2031, 3, 4, 23, 30, tzinfo=UTC)  # 00:30 on 5 March in Sweden
+    async with db.tenant(world.a.id) as scope:
+        await service.assign(scope, h.staff.id, h.recipient_id, date(2031, 3, 5), actor=ADMIN)  # type: ignore[arg-type]
+    result = await service.open_compartment(db, redis, world.a.id, h.site.compartments["1"], actor=h.staff, now=late)
+    assert isinstance(result, service.Refused) and result.code == "offline"  # past the schedule, stopped by the link
+
+
 async def test_an_assigned_nurse_reaches_the_hardware_and_an_unanswered_request_is_logged_as_failed(
     db: Database, world: World, redis: Redis
 ) -> None:
@@ -166,8 +177,8 @@ async def test_bad_setup_input_gets_typed_errors_and_changes_nothing(db: Databas
         (api.Conflict, lambda scope: service.add_recipient(scope, reference, actor=ADMIN)),
         (api.Conflict, lambda scope: service.add_cabinet(scope, h.site.locker_id, h.recipient_id, actor=ADMIN)),
         (api.NotFound, lambda scope: service.restrict(scope, uuid.uuid4(), actor=ADMIN)),
-        (api.NotFound, lambda scope: service.assign(scope, outsider, h.recipient_id, utcnow().date(), actor=ADMIN)),
-        (api.NotFound, lambda scope: service.assign(scope, h.staff.id, uuid.uuid4(), utcnow().date(), actor=ADMIN)),
+        (api.NotFound, lambda scope: service.assign(scope, outsider, h.recipient_id, local_day(), actor=ADMIN)),
+        (api.NotFound, lambda scope: service.assign(scope, h.staff.id, uuid.uuid4(), local_day(), actor=ADMIN)),
         (api.NotFound, lambda scope: service.qualify(scope, outsider, nurse=True, actor=ADMIN)),
     ]
     for error, attempt in attempts:

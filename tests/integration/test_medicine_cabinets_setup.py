@@ -13,7 +13,7 @@ import pytest
 from redis.asyncio import Redis
 
 from backend import plugin_api as api
-from backend.lib import utcnow
+from backend.lib import local_day, utcnow
 from plugins.medicine_cabinets import listing, log, queries, service, setup
 from tenants.database import Database
 from tests.conftest import World
@@ -23,7 +23,7 @@ from tests.integration.test_medicine_cabinets import ADMIN, audited, home
 
 async def test_a_planner_assigns_a_week_at_once_and_takes_one_day_off_again(db: Database, world: World) -> None:
     h = await home(db, world.a.id)
-    monday = utcnow().date() + timedelta(days=7)
+    monday = local_day() + timedelta(days=7)
     async with db.tenant(world.a.id) as scope:
         added = await service.assign(scope, h.staff.id, h.recipient_id, monday, last_day=monday + timedelta(days=6),
                                      actor=ADMIN)  # type: ignore[arg-type]  # a member  # fmt: skip
@@ -78,7 +78,7 @@ async def test_a_removed_cabinet_keeps_its_log_entries_and_then_its_care_recipie
         await setup.remove_cabinet(scope, h.cabinet_id, actor=ADMIN)
         await setup.remove_recipient(scope, h.recipient_id, actor=ADMIN)
         assert await queries.cabinets(scope) == [] and await listing.recipients(scope) == []
-        assert await listing.assignments(scope, utcnow().date()) == []
+        assert await listing.assignments(scope, local_day()) == []
         assert await scope.connection.fetchval("SELECT count(*) FROM medicine_cabinets_restriction") == 0
         [entry] = await log.entries(scope, cabinet_id=h.cabinet_id)
         assert entry["kind"] == "refused" and (await log.verify(scope)).intact
@@ -89,7 +89,7 @@ async def test_a_removed_cabinet_keeps_its_log_entries_and_then_its_care_recipie
 async def test_bad_changes_are_typed_errors_that_change_nothing_and_record_nothing(db: Database, world: World) -> None:
     h = await home(db, world.a.id)
     b = await home(db, world.b.id)
-    today = utcnow().date()
+    today = local_day()
     async with db.tenant(world.a.id) as scope:
         before = await scope.connection.fetchval("SELECT count(*) FROM audit_log")
     staff = h.staff.id

@@ -13,7 +13,6 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -21,6 +20,7 @@ import pytest
 from playwright.async_api import Page, expect
 from redis.asyncio import Redis
 
+from backend.lib import local_day
 from opcua_gateway import contracts
 from opcua_gateway.contracts import Connectivity
 from opcua_gateway.simulators.kylbox import KylboxSimulator
@@ -83,7 +83,7 @@ async def make_cabinet(
 
 async def assign(c: Cabinet) -> None:
     """Assign the staff member to the cabinet's care recipient today."""
-    today = datetime.now(UTC).date().isoformat()
+    today = local_day().isoformat()
     answer = data(await c.admin(ASSIGN, {"user": c.staff_id, "recipient": c.recipient_id, "day": today}), "assignStaff")
     assert answer["__typename"] == "MedicineDone", answer
 
