@@ -4,7 +4,9 @@ compartment with an "Open" button, and the answer to one opening (opened, refuse
 failed and what to do next). Opening goes through the plugin's own service (the one
 ``openCabinetCompartment`` calls), which checks today's assignment, the nurse-only restriction and
 the cabinet's link, logs and audits. The answer page is reached by a redirect, so reloading it
-never opens the compartment again. The medication log's pages are in ``web_log``."""
+never opens the compartment again. The medication log's pages are in ``web_log``; the alarms
+(``web_alarms``, with a banner here for nurses and admins while any is open) and the set-up pages
+for tenant admins (``web_setup``, ``web_cabinets``, ``web_schedule``) are mounted here too."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from backend.web.staff import available, staff
 from plugins.contract import Name, WebPage
 from plugins.lockers import web_labels
 from plugins.lockers.web_targets import parse_uuid
-from plugins.medicine_cabinets import config, queries, service
+from plugins.medicine_cabinets import config, queries, service, web_alarms, web_cabinets, web_schedule, web_setup
 from plugins.medicine_cabinets.config import PLUGIN_ID
 from plugins.medicine_cabinets.web_log import LOG, export_log, log_page, may_read_log
 from tenants import audit
@@ -56,6 +58,7 @@ async def today_page(request: Request[Any, Any, Any]) -> Template:
     async with ctx.services.db.tenant(ctx.tenant) as scope:
         cabinets = await queries.todays_cabinets(scope, user_id, local_day())
         reads_log = await may_read_log(scope, ctx.user)
+        open_alarms = await web_alarms.open_count(scope) if reads_log else 0
     return render(
         request,
         ctx.user,
@@ -64,6 +67,8 @@ async def today_page(request: Request[Any, Any, Any]) -> Template:
         reads_log=reads_log,
         open_url=f"{TODAY}/open",
         log_url=LOG,
+        open_alarms=open_alarms,
+        alarms_url=web_alarms.ALARMS,
     )
 
 
@@ -124,5 +129,16 @@ PAGES = (
         title=Name(sv="Dagens läkemedelsskåp", en="Today's medicine cabinets"),
         handler=Router(path="/", route_handlers=[today_page, open_submit, answer_page, log_page, export_log]),
         audience="staff",
+    ),
+    WebPage(
+        path="/alarms",
+        title=Name(sv="Läkemedelslarm", en="Medication alarms"),
+        handler=Router(path="/", route_handlers=web_alarms.ROUTES),
+        audience="staff",
+    ),
+    WebPage(
+        path="/setup",
+        title=Name(sv="Läkemedelsskåp: inställningar", en="Medicine cabinets: set-up"),
+        handler=Router(path="/", route_handlers=[*web_setup.ROUTES, *web_cabinets.ROUTES, *web_schedule.ROUTES]),
     ),
 )
