@@ -31,7 +31,8 @@ from opcua_gateway.simulators.physics import PhysicsParams
 from opcua_gateway.simulators.spec import SimulatorSpec
 from tenants.database import Database
 from tests.conftest import GraphQLClient, Server, World, login
-from tests.e2e.test_lockers_api import ENDPOINT, LOCKER, SITE, data
+from tests.e2e.simulated_locker import register_simulated
+from tests.e2e.test_lockers_api import data
 from tests.e2e.test_lockers_chaos import Proc, until
 from tests.e2e.test_procurement_setup_api import vendor
 from tests.integration.gateway_support import running_gateway, write_config
@@ -66,25 +67,8 @@ async def register(admin: GraphQLClient, sim: KylboxSimulator) -> tuple[str, str
     """As A's admin: the lockers and fault reports plugins, a site, the simulator and its locker."""
     assert data(await admin(LOCKERS_ON), "enablePlugin")["__typename"] == "PluginInfo"
     assert data(await admin(FAULTS_ON), "enablePlugin")["__typename"] == "PluginInfo"
-    tag = uuid.uuid4().hex[:6]
-    site = data(await admin(SITE, {"input": {"name": f"Hemma {tag}", "latitude": 58.5, "longitude": 13.1}}),
-                "registerSite")  # fmt: skip
-    endpoint = data(
-        await admin(ENDPOINT, {"input": {"name": f"fault-{tag}", "vendor": "kylbox", "url": sim.url}}),
-        "registerEndpoint",
-    )
-    [(locker_key, locker)] = sim.model.lockers.items()
-    compartments = [
-        {"key": str(n), "temperatureClass": c.temperature_class.value.upper(), "sizeClass": c.size.value}
-        for n, c in locker.compartments.items()
-    ]
-    registered = data(
-        await admin(LOCKER, {"input": {"siteId": site["id"], "endpointId": endpoint["id"],
-                                       "vendorLockerId": locker_key, "name": "Skåpet i hallen",
-                                       "compartments": compartments}}),
-        "registerLocker",
-    )  # fmt: skip
-    return endpoint["id"], registered["locker"]["id"]
+    simulated = await register_simulated(admin, sim, "Skåpet i hallen")
+    return simulated.endpoint_id, simulated.locker_id
 
 
 async def test_a_simulator_offline_too_long_raises_one_fault_the_vendor_hears_of_and_closes_in_time(

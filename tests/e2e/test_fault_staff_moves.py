@@ -11,6 +11,7 @@ from tenants.database import Database
 from tests.conftest import Server, World, login
 from tests.e2e.test_fault_reports_vendor import REPORT, data
 from tests.integration.test_fault_reports import installed
+from tests.integration.test_fault_webhooks import vendor_endpoint
 from tests.integration.test_fault_workflow_routing import contract
 from tests.integration.test_lockers_ingest import Installed, install
 
@@ -26,7 +27,8 @@ async def test_staff_resolve_an_unserved_fault_reject_a_served_one_and_cannot_to
     server: Server, db: Database, world: World
 ) -> None:
     served = await installed(db, world.a.id)
-    await contract(db, world, served)
+    _, vendor = await contract(db, world, served)
+    await vendor_endpoint(db, world, vendor, "http://127.0.0.1:9/vendor")
     unserved = await install(db, world.a.id, endpoint="kylbox-2")  # fault reports is enabled already
     staff = await login(server, world.a.staff_email)
 
