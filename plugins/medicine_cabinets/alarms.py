@@ -34,6 +34,7 @@ WHERE a.tenant_id = $1 AND ($2 OR a.acknowledged_at IS NULL)
 ORDER BY a.raised_at, a.log_seq
 """
 NOTE_LIMIT = 400
+PAGE = f"/web/plugins/{config.PLUGIN_ID}/alarms"  # where nurses and admins acknowledge them (named in the e-mail)
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,9 @@ async def raise_alarm(scope: api.Scope, seq: int, cab: Any, at: datetime) -> str
             subject="Läkemedelsskåp öppnat utan behörighet / Medicine cabinet opened without authorisation",
             body=(
                 f"Fack {key} öppnades utan godkänd begäran. Kontrollera skåpet och loggen och kvittera larmet "
-                f"(post {seq}).\nCompartment {key} was opened without an authorised request. Check the cabinet "
-                f"and the log, and acknowledge the alarm (entry {seq})."
+                f"(post {seq}) på sidan Läkemedelslarm i Samverka ({PAGE}).\nCompartment {key} was opened without "
+                f"an authorised request. Check the cabinet and the log, and acknowledge the alarm (entry {seq}) on "
+                f"the Medication alarms page in Samverka ({PAGE})."
             ),
             topic="medicine_cabinets.unauthorised_opening",
             subject_kind="medicine_cabinet",

@@ -19,11 +19,10 @@ from backend.web.render import redirect, render
 from backend.web.staff import StaffContext, staff
 from plugins.lockers import web_labels
 from plugins.medicine_cabinets import alarms, listing, queries
-from plugins.medicine_cabinets.config import PLUGIN_ID
 from plugins.medicine_cabinets.web_log import KEYS, LOG, may_read_log
 from plugins.medicine_cabinets.web_setup import said
 
-ALARMS = f"/web/plugins/{PLUGIN_ID}/alarms"
+ALARMS = alarms.PAGE
 SHOWN_ACKNOWLEDGED = 50
 TOLD = {
     "responsible_nurse": N_("the responsible nurse"),
