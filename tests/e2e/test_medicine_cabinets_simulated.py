@@ -4,7 +4,9 @@ GraphQL on ``samverka serve`` for the staff member's phone.
 
 An assigned staff member opens a compartment (the gateway confirms, the door stands open); a
 nurse-only compartment refuses them and nothing opens; a door forced open at the cabinet with no
-request is logged as an unauthorised opening and audited.
+request is logged as an unauthorised opening, audited and raised as an alarm that a nurse
+acknowledges; and the log's chain, intact after all of it, names the entry someone with the owner
+role altered behind the application's back.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 
 from backend.lib import local_day
@@ -22,7 +25,7 @@ from opcua_gateway.simulators.spec import SimulatorSpec
 from tests.conftest import Server, World, login
 from tests.e2e.simulated_locker import online, register_simulated
 from tests.e2e.test_lockers_api import AUDIT, data, eventually
-from tests.e2e.test_medicine_cabinets_api import CABINET, ENABLE, LOG, ME, QUALIFY, RECIPIENT
+from tests.e2e.test_medicine_cabinets_api import CABINET, ENABLE, LOG, ME, QUALIFY, RECIPIENT, VERIFY
 from tests.integration.gateway_support import running_gateway, write_config
 
 LOCKERS_ON = """mutation { enablePlugin(pluginId: "lockers", config: {open_timeout_s: 10}) { __typename } }"""
@@ -39,7 +42,7 @@ OPENED = """mutation($id: ID!) { openCabinetCompartment(compartmentId: $id) {
 
 
 async def test_an_assigned_opening_a_refused_one_and_a_forced_door_at_a_simulated_cabinet(
-    server: Server, world: World, tmp_path: Path
+    server: Server, world: World, tmp_path: Path, owner: asyncpg.Connection
 ) -> None:
     sim = KylboxSimulator(SimulatorSpec(vendor="kylbox", compartments=3, tick_s=0.25, physics=PhysicsParams(noise_c=0)))
     await sim.start()
@@ -94,10 +97,32 @@ async def test_an_assigned_opening_a_refused_one_and_a_forced_door_at_a_simulate
                         "acknowledgeMedicationAlarm")  # fmt: skip
             assert done["__typename"] == "MedicationAlarmAcknowledged", done
             assert data(await admin(ALARMS), "medicationAlarms") == []
-            kinds = [r["kind"] for r in data(await admin(LOG, {"cabinet": cabinet}), "medicationLog")]
-            assert kinds[-1] == "alarm_acknowledged"
+            entries = data(await admin(LOG, {"cabinet": cabinet}), "medicationLog")
+            assert entries[-1]["kind"] == "alarm_acknowledged"
+
+        # The tamper check: intact after all of the above; an entry altered with the owner role
+        # (trigger disabled, as only someone with database access could) is named by seq.
+        verdict = data(await admin(VERIFY), "verifyMedicationLog")
+        assert (verdict["intact"], verdict["checked"]) == (True, len(entries)), verdict
+        opened_seq = entries[0]["seq"]
+        await alter_entry(owner, world.a.id, opened_seq, "opened by someone else")
+        broken = data(await staff(VERIFY), "verifyMedicationLog")
+        assert (broken["intact"], broken["brokenSeq"]) == (False, opened_seq), broken
+        assert str(opened_seq) in broken["reason"]
     finally:
         await sim.stop()
+
+
+async def alter_entry(owner: asyncpg.Connection, tenant: uuid.UUID, seq: int, detail: str) -> None:
+    """Change one committed log entry as the owner role, the append-only trigger off only meanwhile."""
+    async with owner.transaction():
+        await owner.execute("SELECT set_config('app.tenant_id', $1, true)", str(tenant))  # RLS binds the owner too
+        await owner.execute("ALTER TABLE medicine_cabinets_log DISABLE TRIGGER medicine_cabinets_log_append_only")
+        changed = await owner.execute(
+            "UPDATE medicine_cabinets_log SET detail = $3 WHERE tenant_id = $1 AND seq = $2", tenant, seq, detail
+        )
+        await owner.execute("ALTER TABLE medicine_cabinets_log ENABLE TRIGGER medicine_cabinets_log_append_only")
+    assert changed == "UPDATE 1"
 
 
 pytestmark = pytest.mark.usefixtures("server")
