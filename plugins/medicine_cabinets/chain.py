@@ -52,6 +52,53 @@ class Verdict:
     head: Head | None = None  # the last entry checked
 
 
+class Walk:
+    """The chain checked one entry at a time in ``seq`` order, keeping only the previous hash (and
+    the hashes of the few ``watch``ed entries), so a log of millions of entries needs no list."""
+
+    def __init__(self, tenant_id: UUID, watch: Iterable[int] = ()) -> None:
+        self.tenant_id, self.prev, self.checked = tenant_id, GENESIS, 0
+        self.seen: dict[int, str | None] = {seq: None for seq in watch}
+
+    @property
+    def head(self) -> Head | None:
+        return Head(self.checked, self.prev) if self.checked else None
+
+    def step(self, e: Mapping[str, Any]) -> Verdict | None:
+        """Numbering without gaps from 1, ``prev_hash`` the previous hash, ``hash`` recomputed;
+        the verdict on the first entry where one of these does not hold."""
+        seq, expected, checked = int(e["seq"]), self.checked + 1, self.checked
+        if seq != expected:
+            return Verdict(False, checked, expected, f"entry {expected} is missing")
+        if e["prev_hash"] != self.prev:
+            return Verdict(False, checked, seq, f"entry {seq} does not follow entry {seq - 1}")
+        if entry_hash(self.tenant_id, e, self.prev) != e["hash"]:
+            return Verdict(False, checked, seq, f"entry {seq} was altered")
+        self.prev, self.checked = e["hash"], expected
+        if seq in self.seen:
+            self.seen[seq] = self.prev
+        return None
+
+    def against(self, was: Head, what: str, found: str | None) -> Verdict | None:
+        """A head known from elsewhere (``what``) against the walked chain, in which the entry
+        ``was.seq`` has the hash ``found``: beyond the chain's end (truncated) or another hash."""
+        if was.seq > self.checked:
+            return Verdict(
+                False, self.checked, self.checked + 1, f"the log ends at entry {self.checked} but entry {was.seq} "
+                f"existed ({what}): entries were deleted from the end", truncated=True, head=self.head,
+            )  # fmt: skip
+        if found != was.hash:
+            return Verdict(False, self.checked, was.seq, f"entry {was.seq} does not match {what}", head=self.head)
+        return None
+
+
+def known_heads(anchors: Iterable[Head], expected_head: Head | None) -> list[tuple[Head, str]]:
+    """The heads to check after the walk, in the order their findings are reported: the anchors
+    by ``seq`` (so an anchor that differs wins over one beyond the end), then the reviewer's head."""
+    known = [(a, "its anchor") for a in sorted(anchors, key=lambda a: a.seq)]
+    return known + ([(expected_head, "the expected head")] if expected_head is not None else [])
+
+
 def verify(
     tenant_id: UUID,
     entries: Iterable[Mapping[str, Any]],
@@ -60,29 +107,14 @@ def verify(
 ) -> Verdict:
     """Walk the entries in ``seq`` order: numbering without gaps from 1, each ``prev_hash`` the
     previous hash, each ``hash`` recomputed. A deleted entry shows as a gap or a broken link.
-    Then every anchored head, and ``expected_head``, must be an entry of the chain with that hash."""
-    prev, expected, checked = GENESIS, 1, 0
-    hashes: dict[int, str] = {}
+    Then every anchored head, and ``expected_head``, must be an entry of the chain with that hash.
+    Only the hashes of the anchored entries are kept (``log.verify`` checks anchors in SQL)."""
+    known = known_heads(anchors, expected_head)
+    walk = Walk(tenant_id, watch=(was.seq for was, _ in known))
     for e in entries:
-        seq = int(e["seq"])
-        if seq != expected:
-            return Verdict(False, checked, expected, f"entry {expected} is missing")
-        if e["prev_hash"] != prev:
-            return Verdict(False, checked, seq, f"entry {seq} does not follow entry {seq - 1}")
-        if entry_hash(tenant_id, e, prev) != e["hash"]:
-            return Verdict(False, checked, seq, f"entry {seq} was altered")
-        hashes[seq] = prev = e["hash"]
-        expected, checked = expected + 1, checked + 1
-    head = Head(checked, prev) if checked else None
-    known = [(a, "its anchor") for a in anchors]
-    if expected_head is not None:
-        known.append((expected_head, "the expected head"))
+        if broken := walk.step(e):
+            return broken
     for was, what in known:
-        if was.seq > checked:
-            return Verdict(
-                False, checked, checked + 1, f"the log ends at entry {checked} but entry {was.seq} existed "
-                f"({what}): entries were deleted from the end", truncated=True, head=head,
-            )  # fmt: skip
-        if hashes.get(was.seq) != was.hash:
-            return Verdict(False, checked, was.seq, f"entry {was.seq} does not match {what}", head=head)
-    return Verdict(True, checked, head=head)
+        if found := walk.against(was, what, walk.seen.get(was.seq)):
+            return found
+    return Verdict(True, walk.checked, head=walk.head)

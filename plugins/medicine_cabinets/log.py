@@ -4,6 +4,9 @@ each new head in ``medicine_cabinets_log_anchor`` so that verify finds entries d
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterable, AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -19,6 +22,21 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 """
 ANCHOR = "INSERT INTO medicine_cabinets_log_anchor (tenant_id, seq, hash) VALUES ($1, $2, $3)"
 ANCHORS = "SELECT seq, hash FROM medicine_cabinets_log_anchor WHERE tenant_id = $1 ORDER BY seq"
+LAST_ANCHOR = "SELECT max(seq) FROM medicine_cabinets_log_anchor WHERE tenant_id = $1"
+# The first anchor up to $2 whose entry is gone or has another hash (a merge of the two primary keys).
+ANCHOR_DIFFERS = """
+SELECT a.seq, a.hash, l.hash AS found FROM medicine_cabinets_log_anchor a
+  LEFT JOIN medicine_cabinets_log l ON l.tenant_id = a.tenant_id AND l.seq = a.seq
+ WHERE a.tenant_id = $1 AND a.seq <= $2 AND l.hash IS DISTINCT FROM a.hash
+ ORDER BY a.seq LIMIT 1
+"""
+NARROWED = """tenant_id = $1 AND ($2::uuid IS NULL OR cabinet_id = $2) AND ($3::uuid IS NULL OR recipient_id = $3)
+  AND ($4::uuid IS NULL OR staff_user_id = $4) AND ($5::timestamptz IS NULL OR at >= $5)
+  AND ($6::timestamptz IS NULL OR at < $6) AND ($7::bigint IS NULL OR seq <= $7)"""
+PAGE = f"SELECT * FROM medicine_cabinets_log WHERE {NARROWED} AND seq > $8 ORDER BY seq LIMIT $9"
+# At most $8 rows are counted, so a count over a huge range stops early.
+COUNT = f"SELECT count(*) FROM (SELECT 1 FROM medicine_cabinets_log WHERE {NARROWED} LIMIT $8) AS narrowed"
+BATCH = 2000  # entries per keyset read: memory stays flat however long the log grows
 
 
 async def append(
@@ -56,6 +74,38 @@ async def append(
     return seq
 
 
+@dataclass(frozen=True)
+class Narrowing:
+    """Which entries: by cabinet, care recipient and staff member, written at or after ``since``
+    and before ``until``, and up to entry ``upto`` (the log's end as an export began)."""
+
+    cabinet_id: UUID | None = None
+    recipient_id: UUID | None = None
+    staff_user_id: UUID | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    upto: int | None = None
+
+    def args(self) -> tuple[object, ...]:
+        return (self.cabinet_id, self.recipient_id, self.staff_user_id, self.since, self.until, self.upto)
+
+
+async def batches(
+    scope: api.Scope, narrowing: Narrowing = Narrowing(), *, batch: int = BATCH
+) -> AsyncIterator[list[dict[str, Any]]]:
+    """The narrowed entries in ``seq`` order, ``batch`` at a time (keyset reads on the primary key
+    or the filter's index), so neither verify nor an export holds the whole log."""
+    after = 0
+    while rows := await scope.connection.fetch(PAGE, scope.tenant, *narrowing.args(), after, batch):
+        yield [dict(r) for r in rows]
+        after = rows[-1]["seq"]
+
+
+async def count(scope: api.Scope, narrowing: Narrowing, *, at_most: int) -> int:
+    """How many entries the narrowing holds, counting no further than ``at_most``."""
+    return int(await scope.connection.fetchval(COUNT, scope.tenant, *narrowing.args(), at_most))
+
+
 async def entries(
     scope: api.Scope,
     *,
@@ -64,29 +114,42 @@ async def entries(
     staff_user_id: UUID | None = None,
 ) -> list[dict[str, Any]]:
     """The tenant's entries in order, narrowed by any of cabinet, care recipient and staff member."""
-    rows = await scope.connection.fetch(
-        """SELECT * FROM medicine_cabinets_log WHERE tenant_id = $1
-             AND ($2::uuid IS NULL OR cabinet_id = $2) AND ($3::uuid IS NULL OR recipient_id = $3)
-             AND ($4::uuid IS NULL OR staff_user_id = $4)
-           ORDER BY seq""",
-        scope.tenant,
-        cabinet_id,
-        recipient_id,
-        staff_user_id,
-    )
-    return [dict(r) for r in rows]
+    narrowing = Narrowing(cabinet_id, recipient_id, staff_user_id)
+    return [row async for rows in batches(scope, narrowing) for row in rows]
 
 
-async def verify(scope: api.Scope, expected_head: chain.Head | None = None) -> chain.Verdict:
+async def verify(scope: api.Scope, expected_head: chain.Head | None = None, *, batch: int = BATCH) -> chain.Verdict:
     """Check the whole chain of this tenant against its anchors and, if given, a head a reviewer
-    kept from an earlier export. Anchors are read first: each one's entry committed with it."""
-    anchors = [chain.Head(r["seq"], r["hash"]) for r in await scope.connection.fetch(ANCHORS, scope.tenant)]
-    return chain.verify(scope.tenant, await entries(scope), anchors, expected_head)
+    kept from an earlier export, in constant memory: the entries are walked a batch at a time and
+    the anchors compared with the log in SQL. The last anchor is read first (each anchor's entry
+    committed with it), so entries appended during the walk are never taken for a truncation.
+    Findings in order: the first broken entry, the first anchor whose entry differs or is gone,
+    the last anchor beyond the log's end, then the expected head."""
+    last_anchor = await scope.connection.fetchval(LAST_ANCHOR, scope.tenant)
+    watch = (expected_head.seq,) if expected_head else ()
+    walk = chain.Walk(scope.tenant, watch=watch)
+    async for rows in batches(scope, batch=batch):
+        for row in rows:
+            if broken := walk.step(row):
+                return broken
+    findings: list[chain.Verdict | None] = []
+    if last_anchor is not None:
+        differs = await scope.connection.fetchrow(ANCHOR_DIFFERS, scope.tenant, min(walk.checked, last_anchor))
+        if differs:
+            findings.append(walk.against(chain.Head(differs["seq"], differs["hash"]), "its anchor", differs["found"]))
+        if last_anchor > walk.checked:
+            findings.append(walk.against(chain.Head(last_anchor, ""), "its anchor", None))
+    if expected_head is not None:
+        findings.append(walk.against(expected_head, "the expected head", walk.seen.get(expected_head.seq)))
+    return next((f for f in findings if f), chain.Verdict(True, walk.checked, head=walk.head))
 
 
-def export(tenant_id: UUID, rows: list[dict[str, Any]], verdict: chain.Verdict) -> dict[str, Any]:
-    """A review's copy (lex Maria): the entries with their hashes, whether the chain held, and
-    its head, which a later review can pass to verify as the expected head."""
+def exported_entry(row: dict[str, Any]) -> dict[str, Any]:
+    return {**{f: chain.plain(row[f]) for f in chain.FIELDS}, "prev_hash": row["prev_hash"], "hash": row["hash"]}
+
+
+def export_header(tenant_id: UUID, verdict: chain.Verdict) -> dict[str, Any]:
+    """Whether the chain held, and its head, which a later review can pass to verify."""
     head = verdict.head
     return {
         "tenant_id": str(tenant_id),
@@ -95,8 +158,25 @@ def export(tenant_id: UUID, rows: list[dict[str, Any]], verdict: chain.Verdict) 
         "reason": verdict.reason,
         "truncated": verdict.truncated,
         "head": {"seq": head.seq, "hash": head.hash} if head else None,
-        "entries": [
-            {**{f: chain.plain(r[f]) for f in chain.FIELDS}, "prev_hash": r["prev_hash"], "hash": r["hash"]}
-            for r in rows
-        ],
     }
+
+
+def export(tenant_id: UUID, rows: list[dict[str, Any]], verdict: chain.Verdict) -> dict[str, Any]:
+    """A review's copy (lex Maria): the entries with their hashes, whether the chain held, and
+    its head, which a later review can pass to verify as the expected head."""
+    return export_header(tenant_id, verdict) | {"entries": [exported_entry(r) for r in rows]}
+
+
+async def export_stream(
+    tenant_id: UUID, verdict: chain.Verdict, pages: AsyncIterable[list[dict[str, Any]]]
+) -> AsyncIterator[bytes]:
+    """``export`` as JSON text in pieces, one per batch of entries: the verdict (computed before)
+    first, then the entries, so a download of years of log holds one batch at a time."""
+    header = json.dumps(export_header(tenant_id, verdict), ensure_ascii=False)
+    yield (header[:-1] + ', "entries": [').encode()
+    first = True
+    async for rows in pages:
+        text = ",\n".join(json.dumps(exported_entry(r), ensure_ascii=False) for r in rows)
+        yield (("\n" if first else ",\n") + text).encode()
+        first = False
+    yield b"\n]}\n"
