@@ -15,7 +15,7 @@ from litestar import Request, get, post
 from litestar.response import Redirect, Template
 
 from backend import plugin_api as api
-from backend.lib import Conflict, DomainError, ValidationFailed
+from backend.lib import Conflict, DomainError, ValidationFailed, local_day
 from backend.services import Services
 from backend.web.admin.access import form_data, parse_id
 from backend.web.i18n import current_language, gettext
@@ -95,10 +95,17 @@ async def add_recipient(request: Request[Any, Any, Any]) -> Template | Redirect:
         on_number = any(f.field == identity.FIELD for f in exc.fields)
         return await _recipients_page(request, who, values, problem({}, "pin" if on_number else "reference", exc), 400)
     except Conflict as exc:
-        async with who.services.db.tenant(who.tenant) as scope:
-            taken = values["reference"] in {r.reference for r in await listing.recipients(scope)}
-        return await _recipients_page(request, who, values, problem({}, "reference" if taken else "pin", exc), 409)
+        async with who.services.db.tenant(who.tenant) as scope:  # the number is checked first, then the reference
+            on_number = bool(values["pin"]) and _normalised(values["pin"]) in (await recipients.numbers(scope)).values()
+        return await _recipients_page(request, who, values, problem({}, "pin" if on_number else "reference", exc), 409)
     return redirect(request, SETUP, flash=gettext("%(reference)s was added.", reference=values["reference"]))
+
+
+def _normalised(text: str) -> str | None:
+    try:
+        return identity.normalised(text, today=local_day())
+    except ValidationFailed:
+        return None
 
 
 @post("/setup/recipients/{recipient_id:str}/remove")

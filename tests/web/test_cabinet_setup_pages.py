@@ -15,6 +15,7 @@ from backend.lib import local_day
 from tests.conftest import Server, World, login
 from tests.e2e.test_lockers_api import AUDIT, data, register
 from tests.e2e.test_medicine_cabinets_api import CABINET, ENABLE, ME, RECIPIENT
+from tests.e2e.test_medicine_cabinets_setup_api import CONFIGURE
 from tests.web.conftest import NewPage, check_axe, shot, sign_in
 
 SETUP = "/web/plugins/medicine_cabinets/setup"
@@ -116,3 +117,36 @@ async def test_an_admin_sets_up_a_cabinet_and_the_assigned_staff_member_sees_it_
         "medicine_cabinets.qualified", "medicine_cabinets.assigned", "medicine_cabinets.unassigned",
         "medicine_cabinets.cabinet_removed",
     } <= actions  # fmt: skip
+
+
+async def test_personal_identity_numbers_are_asked_for_only_where_the_municipality_keeps_them(
+    server: Server, world: World, admin_page: Page
+) -> None:
+    admin = (await register(server, world.a.admin_email, locker="W2")).admin  # lockers on: cabinets depend on it
+    assert data(await admin(ENABLE), "enablePlugin")["__typename"] == "PluginInfo"
+    page = admin_page
+    await page.goto(SETUP)
+    assert await page.locator("#f-pin").count() == 0  # the setting is off
+    assert data(await admin(CONFIGURE, {"on": True}), "configurePlugin")["__typename"] == "PluginInfo"
+    await page.goto(SETUP)
+    await page.get_by_label("Intern referens").fill("BR-pnr")
+    await page.get_by_label("Personnummer (valfritt)").fill("19121212-1213")  # wrong check digit
+    await submit(page, "Lägg till brukaren")
+    await expect(page.locator("#f-pin-error")).to_contain_text("Ogiltigt personnummer")
+    await expect(page.locator("#f-reference-error")).to_have_count(0)
+    assert data(await admin(RECIPIENTS), "careRecipients") == []
+    await check_axe(page)
+    await page.get_by_label("Personnummer (valfritt)").fill("19121212-1212")
+    await submit(page, "Lägg till brukaren")
+    row = page.locator("table:has(#recipients-caption) tbody tr", has_text="BR-pnr")
+    await expect(row).to_contain_text("191212121212")
+    await page.get_by_label("Intern referens").fill("BR-pnr")  # taken: marked on the reference
+    await submit(page, "Lägg till brukaren")
+    await expect(page.locator("#f-reference-error")).to_contain_text("Referensen finns redan.")
+    await page.get_by_label("Intern referens").fill("BR-pnr2")  # another recipient's number: marked on it
+    await page.get_by_label("Personnummer (valfritt)").fill("191212121212")
+    await submit(page, "Lägg till brukaren")
+    await expect(page.locator("#f-pin-error")).to_contain_text("En annan brukare har det personnumret.")
+    assert [r["reference"] for r in data(await admin(RECIPIENTS), "careRecipients")] == ["BR-pnr"]
+    await check_axe(page)
+    await shot(page, "cabinet-setup-personal-identity-numbers")
