@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 import asyncpg
@@ -87,16 +88,15 @@ async def test_verify_in_batches_finds_a_cut_off_end_and_a_chain_rewritten_after
     assert (
         cut.reason == "the log ends at entry 240 but entry 250 existed (its anchor): entries were deleted from the end"
     )
-    entries = await log.entries(as_owner)
-    prev = entries[148]["hash"]
-    for e in entries[149:]:  # entry 150 changed and every hash after it recomputed: a chain that holds
-        e = {**e, "detail": "offline"} if e["seq"] == 150 else e
-        e["hash"] = chain.entry_hash(as_owner.tenant, e, prev)
-        await as_owner.connection.execute(
-            "UPDATE medicine_cabinets_log SET detail = $2, prev_hash = $3, hash = $4 WHERE seq = $1",
-            e["seq"], e["detail"], prev, e["hash"],
-        )  # fmt: skip
-        prev = e["hash"]
+    rows = await log.entries(as_owner)
+    rows[149]["detail"] = "offline"  # entry 150 changed and every hash after it recomputed: a chain that holds
+    for before, e in pairwise(rows[148:]):
+        e["prev_hash"], e["hash"] = before["hash"], chain.entry_hash(as_owner.tenant, e, before["hash"])
+    await as_owner.connection.executemany(
+        "UPDATE medicine_cabinets_log SET detail = $2, prev_hash = $3, hash = $4 WHERE seq = $1",
+        [(e["seq"], e["detail"], e["prev_hash"], e["hash"]) for e in rows[149:]],
+    )
+    assert chain.verify(as_owner.tenant, rows).intact
     rewritten = await log.verify(as_owner, batch=100)  # the first anchor that differs wins over the cut end
     assert (rewritten.intact, rewritten.broken_seq, rewritten.reason) == (
         False,
