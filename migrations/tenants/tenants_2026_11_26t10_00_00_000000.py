@@ -3,8 +3,8 @@ without letting the municipality read the endpoint (its URL and secret stay fede
 
 ``federation_webhook_active(owner)`` answers one yes/no for the federation of the municipality
 whose transaction calls it (``app.tenant_id``); it runs as the owner role, which may read the
-endpoints (a SELECT-only policy like procurement's sealed bids' owner exemption; the app role
-can never become the owner). The outbox asks it before queueing, so a vendor without an
+endpoints of the calling municipality's own federation (a SELECT-only policy, like procurement's
+sealed bids' owner exemption; the app role can never become the owner). The outbox asks it before queueing, so a vendor without an
 endpoint gets no failed webhook row for every event (docs/adr/0013-vendor-webhooks.md).
 """
 
@@ -18,7 +18,11 @@ DESCRIPTION = "federation_webhook_active(owner): a yes/no for a municipality's o
 APP_ROLE = "samverka_app"
 
 SCHEMA = f"""
-CREATE POLICY owner_reads ON federation_webhook_endpoint FOR SELECT USING (current_user <> '{APP_ROLE}');
+CREATE POLICY owner_reads ON federation_webhook_endpoint FOR SELECT USING (
+  federation_id = NULLIF(current_setting('app.federation_id', true), '')::uuid
+  OR (current_user <> '{APP_ROLE}' AND federation_id = (
+    SELECT m.federation_id FROM municipality m
+    WHERE m.id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)));
 CREATE FUNCTION federation_webhook_active(owner uuid) RETURNS boolean
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
   SELECT EXISTS (
