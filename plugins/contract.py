@@ -7,7 +7,7 @@ imports a plugin by name; the registry finds it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -66,7 +66,9 @@ class WebPage:
       guard (the handler reports per member, e.g. "not enabled"); listed on the federation's pages.
 
     ``path`` is where the page's link points, relative to its mount; ``handler`` is a litestar route
-    handler or router, mounted under the same prefix. A plugin's templates live in ``templates/``
+    handler or router, mounted under the same prefix. ``roles`` (kernel role values, e.g.
+    ``"tenant_admin"``; empty: everyone of the audience) says whom the link is shown to, so nobody
+    is offered a page that answers 403; the handler still checks access itself. A plugin's templates live in ``templates/``
     beside the module that defines its first plain handler and are named ``<plugin id>/<file>``.
     """
 
@@ -74,6 +76,14 @@ class WebPage:
     title: Name
     handler: Any  # a litestar route handler or router
     audience: Audience = "municipality"
+    roles: frozenset[str] = frozenset()
+
+    def shown_to(self, roles: Iterable[Any]) -> bool:
+        """Whether a user holding ``roles`` (kernel ``Role`` members or their values) in the
+        municipality is offered the link; a federation administrator, whom the kernel's role checks
+        let in everywhere, always is. Compared by value: an Enum member hashes by its name."""
+        held = {str(getattr(role, "value", role)) for role in roles}
+        return not self.roles or bool(held & (self.roles | {"federation_admin"}))
 
     def href(self, plugin_id: str) -> str:
         """Where the page's link points."""

@@ -50,7 +50,7 @@ def nav_items(request: Request[Any, Any, Any], user: WebUser | None) -> list[Nav
         if plugin.id not in user.enabled_plugins:
             continue
         for page in plugin.pages:
-            if page.audience == "municipality":  # staff pages are on /web/staff, federation ones there
+            if page.audience == "municipality" and page.shown_to(roles):  # staff pages: /web/staff
                 items.append((page.href(plugin.id), page.title.sv if lang == "sv" else page.title.en))
     path = request.url.path
     current = max((href for href, _ in items if path == href or (href != "/" and path.startswith(href))),

@@ -140,5 +140,6 @@ PAGES = (
         path="/setup",
         title=Name(sv="Läkemedelsskåp: inställningar", en="Medicine cabinets: set-up"),
         handler=Router(path="/", route_handlers=[*web_setup.ROUTES, *web_cabinets.ROUTES, *web_schedule.ROUTES]),
+        roles=frozenset({"tenant_admin"}),  # the planners; staff are not offered a 403
     ),
 )

@@ -30,7 +30,7 @@ def staff_links(services: Services, user: WebUser) -> list[StaffLink]:
         for plugin in services.plugins
         if plugin.id in user.enabled_plugins
         for page in plugin.pages
-        if page.audience == "staff"
+        if page.audience == "staff" and page.shown_to(user.roles)
     ]
 
 
