@@ -68,8 +68,9 @@ class WebPage:
     ``path`` is where the page's link points, relative to its mount; ``handler`` is a litestar route
     handler or router, mounted under the same prefix. ``roles`` (kernel role values, e.g.
     ``"tenant_admin"``; empty: everyone of the audience) says whom the link is shown to, so nobody
-    is offered a page that answers 403; the handler still checks access itself. A plugin's templates live in ``templates/``
-    beside the module that defines its first plain handler and are named ``<plugin id>/<file>``.
+    is offered a page that answers 403; the handler still checks access itself. A plugin's
+    templates live in ``templates/`` beside the module that defines its first plain handler and
+    are named ``<plugin id>/<file>``.
     """
 
     path: str
