@@ -50,6 +50,16 @@ class NoNulInStringLiterals(ValidationRule):
             self.report_error(GraphQLError(NUL_MESSAGE, node))
 
 
+# The limiters build a validation rule class per instance, and the validation cache is keyed by the
+# rule classes: built per request (an extension factory each), no validation would ever be a hit.
+# So the rule classes are built once, here, and every request adds the same ones.
+VALIDATION_RULES = (
+    *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
+    *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
+    NoNulInStringLiterals,
+)
+
+
 class RefuseNulInVariables(SchemaExtension):
     """The same for variables, which change with every request."""
 
@@ -80,10 +90,8 @@ def build_schema(registry: PluginRegistry) -> strawberry.Schema:
             ErrorPolicy,
             lambda: ParserCache(maxsize=CACHE_SIZE),
             lambda: ValidationCache(maxsize=CACHE_SIZE),
-            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-            lambda: AddValidationRules([NoNulInStringLiterals]),
+            lambda: AddValidationRules(list(VALIDATION_RULES)),
             RefuseNulInVariables,
         ],
         config=StrawberryConfig(auto_camel_case=True),
