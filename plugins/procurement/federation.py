@@ -56,10 +56,13 @@ async def federation_of_municipality(db: Database, municipality_id: UUID) -> UUI
 
 
 async def caller(info: api.Info) -> Caller:
-    """Resolve the caller; raises Unauthenticated for anonymous callers."""
-    p = info.context.principal
+    """Resolve a resolver's caller; raises Unauthenticated for anonymous callers."""
+    return await caller_of(api.database(info), info.context.principal)
+
+
+async def caller_of(db: Database, p: Principal) -> Caller:
+    """Resolve the caller of ``p`` (a resolver's or a web page's principal)."""
     require_signed_in(p)
-    db = api.database(info)
     municipality = p.tenant_id
     federation = p.federation_id
     if federation is None and municipality is not None:  # an API token: its municipality's federation

@@ -12,14 +12,21 @@ from plugins.procurement import federation
 from plugins.procurement.access import ADMINS, PEOPLE, READ_SCOPE, WRITE_SCOPE
 from plugins.procurement.config import PLUGIN_ID
 from plugins.procurement.federation import Caller
+from tenants.access import Principal
+from tenants.database import Database
 
 
 async def acting(info: api.Info) -> Caller:
-    """The caller; when it acts in a municipality (not as federation admin), that municipality
-    must have enabled procurement."""
-    c = await federation.caller(info)
+    """A resolver's caller; when it acts in a municipality (not as federation admin), that
+    municipality must have enabled procurement."""
+    return await acting_of(api.database(info), info.context.principal)
+
+
+async def acting_of(db: Database, principal: Principal) -> Caller:
+    """The same for ``principal`` (a resolver's or a web page's)."""
+    c = await federation.caller_of(db, principal)
     if not c.federation_admin and c.municipality_id is not None:
-        async with api.database(info).tenant(c.municipality_id) as scope:
+        async with db.tenant(c.municipality_id) as scope:
             if not await api.plugin_enabled(scope, PLUGIN_ID):
                 raise PluginNotEnabled(
                     f"The plugin '{PLUGIN_ID}' is not enabled in this municipality; "
