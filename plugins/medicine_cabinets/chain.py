@@ -54,10 +54,13 @@ class Verdict:
 
 class Walk:
     """The chain checked one entry at a time in ``seq`` order, keeping only the previous hash (and
-    the hashes of the few ``watch``ed entries), so a log of millions of entries needs no list."""
+    the hashes of the few ``watch``ed entries), so a log of millions of entries needs no list. From
+    ``start`` (a head an earlier check found intact) it checks only the entries after it; ``checked``
+    is then the number of the last entry that held, not how many this walk read."""
 
-    def __init__(self, tenant_id: UUID, watch: Iterable[int] = ()) -> None:
-        self.tenant_id, self.prev, self.checked = tenant_id, GENESIS, 0
+    def __init__(self, tenant_id: UUID, watch: Iterable[int] = (), start: Head | None = None) -> None:
+        self.tenant_id = tenant_id
+        self.prev, self.checked = (start.hash, start.seq) if start else (GENESIS, 0)
         self.seen: dict[int, str | None] = {seq: None for seq in watch}
 
     @property

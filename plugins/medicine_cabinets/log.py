@@ -23,13 +23,14 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 ANCHOR = "INSERT INTO medicine_cabinets_log_anchor (tenant_id, seq, hash) VALUES ($1, $2, $3)"
 ANCHORS = "SELECT seq, hash FROM medicine_cabinets_log_anchor WHERE tenant_id = $1 ORDER BY seq"
 LAST_ANCHOR = "SELECT max(seq) FROM medicine_cabinets_log_anchor WHERE tenant_id = $1"
-# The first anchor up to $2 whose entry is gone or has another hash (a merge of the two primary keys).
+# The first anchor after $3 and up to $2 whose entry is gone or has another hash (a merge of the two primary keys).
 ANCHOR_DIFFERS = """
 SELECT a.seq, a.hash, l.hash AS found FROM medicine_cabinets_log_anchor a
   LEFT JOIN medicine_cabinets_log l ON l.tenant_id = a.tenant_id AND l.seq = a.seq
- WHERE a.tenant_id = $1 AND a.seq <= $2 AND l.hash IS DISTINCT FROM a.hash
+ WHERE a.tenant_id = $1 AND a.seq > $3 AND a.seq <= $2 AND l.hash IS DISTINCT FROM a.hash
  ORDER BY a.seq LIMIT 1
 """
+ENTRY = "SELECT * FROM medicine_cabinets_log WHERE tenant_id = $1 AND seq = $2"
 NARROWED = """tenant_id = $1 AND ($2::uuid IS NULL OR cabinet_id = $2) AND ($3::uuid IS NULL OR recipient_id = $3)
   AND ($4::uuid IS NULL OR staff_user_id = $4) AND ($5::timestamptz IS NULL OR at >= $5)
   AND ($6::timestamptz IS NULL OR at < $6) AND ($7::bigint IS NULL OR seq <= $7)"""
@@ -91,11 +92,10 @@ class Narrowing:
 
 
 async def batches(
-    scope: api.Scope, narrowing: Narrowing = Narrowing(), *, batch: int = BATCH
+    scope: api.Scope, narrowing: Narrowing = Narrowing(), *, batch: int = BATCH, after: int = 0
 ) -> AsyncIterator[list[dict[str, Any]]]:
-    """The narrowed entries in ``seq`` order, ``batch`` at a time (keyset reads on the primary key
-    or the filter's index), so neither verify nor an export holds the whole log."""
-    after = 0
+    """The narrowed entries after entry ``after`` in ``seq`` order, ``batch`` at a time (keyset reads
+    on the primary key or the filter's index), so neither verify nor an export holds the whole log."""
     while rows := await scope.connection.fetch(PAGE, scope.tenant, *narrowing.args(), after, batch):
         yield [dict(r) for r in rows]
         after = rows[-1]["seq"]
@@ -118,23 +118,32 @@ async def entries(
     return [row async for rows in batches(scope, narrowing) for row in rows]
 
 
-async def verify(scope: api.Scope, expected_head: chain.Head | None = None, *, batch: int = BATCH) -> chain.Verdict:
+async def verify(
+    scope: api.Scope, expected_head: chain.Head | None = None, *, batch: int = BATCH, since: chain.Head | None = None
+) -> chain.Verdict:
     """Check the whole chain of this tenant against its anchors and, if given, a head a reviewer
     kept from an earlier export, in constant memory: the entries are walked a batch at a time and
     the anchors compared with the log in SQL. The last anchor is read first (each anchor's entry
     committed with it), so entries appended during the walk are never taken for a truncation.
     Findings in order: the first broken entry, the first anchor whose entry differs or is gone,
-    the last anchor beyond the log's end, then the expected head."""
+    the last anchor beyond the log's end, then the expected head.
+
+    With ``since`` (the head a full check found intact) only what came after it is checked: that
+    the entry ``since`` is still there with its hash, then the entries after it, linked from its
+    hash, and the anchors after it. ``checked`` is then the last entry that held."""
     last_anchor = await scope.connection.fetchval(LAST_ANCHOR, scope.tenant)
     watch = (expected_head.seq,) if expected_head else ()
-    walk = chain.Walk(scope.tenant, watch=watch)
-    async for rows in batches(scope, batch=batch):
+    walk = chain.Walk(scope.tenant, watch=watch, start=since)
+    if since is not None and (moved := await _still_there(scope, since)):
+        return moved
+    async for rows in batches(scope, batch=batch, after=since.seq if since else 0):
         for row in rows:
             if broken := walk.step(row):
                 return broken
     findings: list[chain.Verdict | None] = []
     if last_anchor is not None:
-        differs = await scope.connection.fetchrow(ANCHOR_DIFFERS, scope.tenant, min(walk.checked, last_anchor))
+        upto, after = min(walk.checked, last_anchor), since.seq if since else 0
+        differs = await scope.connection.fetchrow(ANCHOR_DIFFERS, scope.tenant, upto, after)
         if differs:
             findings.append(walk.against(chain.Head(differs["seq"], differs["hash"]), "its anchor", differs["found"]))
         if last_anchor > walk.checked:
@@ -142,6 +151,24 @@ async def verify(scope: api.Scope, expected_head: chain.Head | None = None, *, b
     if expected_head is not None:
         findings.append(walk.against(expected_head, "the expected head", walk.seen.get(expected_head.seq)))
     return next((f for f in findings if f), chain.Verdict(True, walk.checked, head=walk.head))
+
+
+async def _still_there(scope: api.Scope, kept: chain.Head) -> chain.Verdict | None:
+    """The entry a full check ended at, as it found it (its hash, recomputed from its fields), or
+    the finding: gone from the end, missing, or another entry now."""
+    row = await scope.connection.fetchrow(ENTRY, scope.tenant, kept.seq)
+    if row is None:
+        end = await scope.connection.fetchrow(HEAD, scope.tenant)
+        last = end["seq"] if end else 0
+        if last < kept.seq:
+            return chain.Verdict(
+                False, last, last + 1, f"the log ends at entry {last} but entry {kept.seq} existed (the last full "
+                "check): entries were deleted from the end", truncated=True,
+            )  # fmt: skip
+        return chain.Verdict(False, kept.seq - 1, kept.seq, f"entry {kept.seq} is missing")
+    if row["hash"] != kept.hash or chain.entry_hash(scope.tenant, row, row["prev_hash"]) != row["hash"]:
+        return chain.Verdict(False, kept.seq - 1, kept.seq, f"entry {kept.seq} does not match the last full check")
+    return None
 
 
 def exported_entry(row: dict[str, Any]) -> dict[str, Any]:
