@@ -1,6 +1,8 @@
 """The worker's loop that logs doors left open at medicine cabinets: each ``door_ajar`` alarm the
 lockers plugin raised (from its own timer or from the gateway) at a cabinet compartment becomes
-one ``door_ajar`` entry, once (the entry's detail names the alarm)."""
+one ``door_ajar`` entry, once (the entry's detail names the alarm). It also runs each tenant's full
+check of the log when one is due (``log_checks.due``: requested, or the kept one a day old), in a
+transaction of its own, and keeps its verdict."""
 
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ import logging
 import os
 
 from backend import plugin_api as api
-from plugins.medicine_cabinets import log
+from backend.lib import utcnow
+from plugins.medicine_cabinets import chain, log, log_checks
 from plugins.medicine_cabinets.config import PLUGIN_ID
 from tenants.provisioning import all_municipalities
 
@@ -40,12 +43,21 @@ async def log_ajar_doors(scope: api.Scope) -> int:
     return len(rows)
 
 
+async def check_if_due(scope: api.Scope) -> chain.Verdict | None:
+    """The tenant's full check of the log if one is due (its verdict kept), else None."""
+    source = await log_checks.due(scope, utcnow())
+    return await log_checks.full(scope, source=source) if source else None
+
+
 async def sweep_all(rt: api.Runtime) -> int:
     done = 0
     for municipality in await all_municipalities(rt.db):
         async with rt.db.tenant(municipality.id) as scope:
-            if await api.plugin_enabled(scope, PLUGIN_ID):
-                done += await log_ajar_doors(scope)
+            if not await api.plugin_enabled(scope, PLUGIN_ID):
+                continue
+            done += await log_ajar_doors(scope)
+        async with rt.db.tenant(municipality.id) as scope:
+            await check_if_due(scope)
     return done
 
 
