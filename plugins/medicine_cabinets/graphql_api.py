@@ -12,7 +12,7 @@ import strawberry
 
 from backend import plugin_api as api
 from backend.lib import utcnow
-from plugins.medicine_cabinets import config, log, service
+from plugins.medicine_cabinets import config, log, log_checks, log_pages, service
 from plugins.medicine_cabinets.graphql_access import NO_SCOPE, STAFF, admin_or_nurse, maybe_id, parse_id
 from plugins.medicine_cabinets.graphql_alarms import AlarmMutation, AlarmQuery
 from plugins.medicine_cabinets.graphql_setup import SetupMutation, SetupQuery
@@ -20,6 +20,7 @@ from plugins.medicine_cabinets.graphql_types import (
     CabinetFailed,
     CabinetOpened,
     CabinetRefused,
+    MedicationLogCheck,
     MedicationLogEntry,
     MedicationLogHeadInput,
     MedicationLogVerdict,
@@ -39,27 +40,41 @@ OpenResult = Annotated[
 
 @strawberry.type
 class MedicineCabinetsQuery(SetupQuery, AlarmQuery):
-    @api.field(description="The medication log, narrowed by cabinet, care recipient or staff member.")
+    @api.field(
+        description="The medication log, newest first, narrowed by cabinet, care recipient or staff member and to "
+        "entries written at or after `from` and before `to`; keyset-paged on `seq`, so a page after a cursor stays "
+        "the same while entries are appended."
+    )
     async def medication_log(
         self,
         info: api.Info,
         cabinet_id: strawberry.ID | None = None,
         care_recipient_id: strawberry.ID | None = None,
         staff_user_id: strawberry.ID | None = None,
-    ) -> list[MedicationLogEntry]:
+        since: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        until: Annotated[datetime | None, strawberry.argument(name="to")] = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> api.Connection[MedicationLogEntry]:
+        tenant = await admin_or_nurse(info)
+        narrowing = _narrowing(cabinet_id, care_recipient_id, staff_user_id, since, until)
+        async with api.database(info).tenant(tenant) as scope:
+            page = await log_pages.page(scope, narrowing, api.PageRequest(first, after))
+        return api.connection(page, MedicationLogEntry.of)
+
+    @api.field(
+        description="The kept verdict of the last full check of the medication log and a check, now, of only the "
+        "entries appended since (quick at any length of log); `verifyMedicationLog` checks the whole log."
+    )
+    async def medication_log_check(self, info: api.Info) -> MedicationLogCheck:
         tenant = await admin_or_nurse(info)
         async with api.database(info).tenant(tenant) as scope:
-            rows = await log.entries(
-                scope,
-                cabinet_id=maybe_id(cabinet_id, "Cabinet"),
-                recipient_id=maybe_id(care_recipient_id, "Care recipient"),
-                staff_user_id=maybe_id(staff_user_id, "User"),
-            )
-        return [MedicationLogEntry.of(r) for r in rows]
+            return MedicationLogCheck.of(await log_checks.status(scope))
 
     @api.field(
         description="Whether the medication log's hash chain is intact, or its first broken entry; with "
-        "`expectedHead` (from an earlier export), also that this head is still in the chain."
+        "`expectedHead` (from an earlier export), also that this head is still in the chain. It walks the whole "
+        "log (about 20 s per million entries) and keeps its verdict as the one `medicationLogCheck` shows."
     )
     async def verify_medication_log(
         self, info: api.Info, expected_head: MedicationLogHeadInput | None = None
@@ -67,7 +82,13 @@ class MedicineCabinetsQuery(SetupQuery, AlarmQuery):
         tenant = await admin_or_nurse(info)
         head = expected_head.head() if expected_head else None
         async with api.database(info).tenant(tenant) as scope:
-            return MedicationLogVerdict.of(await log.verify(scope, head))
+            started = utcnow()
+            verdict = await log.verify(scope, head)
+            await log_checks.record(
+                scope, log_checks.chain_only(verdict), source="api", started=started, done=utcnow(),
+                by=info.context.principal.actor.id,
+            )  # fmt: skip
+        return MedicationLogVerdict.of(verdict)
 
     @api.field(
         description="The log with its chain as JSON, for a patient-safety review (lex Maria): entries "
@@ -84,19 +105,30 @@ class MedicineCabinetsQuery(SetupQuery, AlarmQuery):
         until: Annotated[datetime | None, strawberry.argument(name="to")] = None,
     ) -> str:
         tenant = await admin_or_nurse(info)
-        since, until = (t.replace(tzinfo=UTC) if t and t.tzinfo is None else t for t in (since, until))  # UTC if unsaid
-        if since and until and since >= until:
-            raise api.ValidationFailed.on("to", "Slutet måste komma efter början. / `to` must be after `from`.")
-        narrowing = log.Narrowing(
-            maybe_id(cabinet_id, "Cabinet"), maybe_id(care_recipient_id, "Care recipient"),
-            maybe_id(staff_user_id, "User"), since, until,
-        )  # fmt: skip
+        narrowing = _narrowing(cabinet_id, care_recipient_id, staff_user_id, since, until)
         async with api.database(info).tenant(tenant) as scope:
             if await log.count(scope, narrowing, at_most=EXPORT_LIMIT + 1) > EXPORT_LIMIT:
                 raise api.ValidationFailed(TOO_MANY)
-            verdict = await log.verify(scope)
+            verdict = await log_checks.full(scope, source="export", by=info.context.principal.actor.id)
             rows = [row async for rows in log.batches(scope, narrowing) for row in rows]
         return json.dumps(log.export(tenant, rows, verdict), ensure_ascii=False)
+
+
+def _narrowing(
+    cabinet_id: strawberry.ID | None,
+    care_recipient_id: strawberry.ID | None,
+    staff_user_id: strawberry.ID | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> log.Narrowing:
+    """The filters as ids, and the period in UTC when no zone is given; `to` must come after `from`."""
+    since, until = (t.replace(tzinfo=UTC) if t and t.tzinfo is None else t for t in (since, until))
+    if since and until and since >= until:
+        raise api.ValidationFailed.on("to", "Slutet måste komma efter början. / `to` must be after `from`.")
+    return log.Narrowing(
+        maybe_id(cabinet_id, "Cabinet"), maybe_id(care_recipient_id, "Care recipient"),
+        maybe_id(staff_user_id, "User"), since, until,
+    )  # fmt: skip
 
 
 @strawberry.type

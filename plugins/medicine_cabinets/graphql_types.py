@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import strawberry
 
 from backend import plugin_api as api
-from plugins.medicine_cabinets import chain, service
+from plugins.medicine_cabinets import chain, log_checks, service
 from plugins.medicine_cabinets.graphql_alarms import ALARM_TYPES
 from plugins.medicine_cabinets.graphql_setup_types import SETUP_TYPES
 
@@ -107,6 +107,35 @@ class MedicationLogVerdict:
         )  # fmt: skip
 
 
+@strawberry.type(
+    description="The medication log's kept verdict and what was checked since, without walking the whole log. "
+    "`wholeLog`: the latest full check (`checkedAt`, by `source`: daily in the background, requested, or "
+    "`verifyMedicationLog`), which covers the entries up to its `headSeq`; null if the log was never checked whole. "
+    "`newEntries`: checked now, only the `newEntriesChecked` entries after that head (their links from its hash, "
+    "their hashes, their anchors) and that the head entry is unchanged; null if there is no intact full check to "
+    "start from. `requestedAt`: a full check was asked for and runs in the background soon. `intact`: both hold "
+    "(null: never checked whole)."
+)
+class MedicationLogCheck:
+    intact: bool | None
+    checked_at: datetime | None
+    source: str | None
+    whole_log: MedicationLogVerdict | None
+    new_entries: MedicationLogVerdict | None
+    new_entries_checked: int
+    requested_at: datetime | None
+
+    @classmethod
+    def of(cls, s: log_checks.Status) -> MedicationLogCheck:
+        kept = s.kept
+        return cls(
+            intact=s.intact, checked_at=kept.at if kept else None, source=kept.source if kept else None,
+            whole_log=MedicationLogVerdict.of(kept.verdict) if kept else None,
+            new_entries=MedicationLogVerdict.of(s.newer) if s.newer else None, new_entries_checked=s.newer_count,
+            requested_at=s.requested_at,
+        )  # fmt: skip
+
+
 @strawberry.input(description="A head of the log kept from an earlier export or verification.")
 class MedicationLogHeadInput:
     seq: int
@@ -119,6 +148,7 @@ class MedicationLogHeadInput:
 
 
 TYPES: tuple[type, ...] = (
-    CabinetOpened, CabinetRefused, CabinetFailed, MedicationLogEntry, MedicationLogVerdict, *SETUP_TYPES,
+    CabinetOpened, CabinetRefused, CabinetFailed, MedicationLogEntry, MedicationLogVerdict, MedicationLogCheck,
+    *SETUP_TYPES,
     *ALARM_TYPES,
 )  # fmt: skip

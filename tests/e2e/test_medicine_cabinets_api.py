@@ -5,6 +5,7 @@ admins and nurses read it; another municipality sees none of it; bad input chang
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -22,12 +23,18 @@ QUALIFY = """mutation($user: ID!) { setStaffQualification(userId: $user, nurse: 
 OPEN = """mutation($id: ID!) { openCabinetCompartment(compartmentId: $id) {
   __typename ... on CabinetRefused { reason message logSeq } ... on CabinetFailed { detail }
   ... on Error { code message } } }"""
-LOG = """query($cabinet: ID) { medicationLog(cabinetId: $cabinet) { seq kind detail staffUserId hash prevHash } }"""
+LOG = """query($cabinet: ID) { medicationLog(cabinetId: $cabinet, first: 100) {
+  nodes { seq kind detail staffUserId hash prevHash } } }"""
 VERIFY = "{ verifyMedicationLog { intact checked brokenSeq reason } }"
 EXPORT = "{ exportMedicationLog }"
 VERIFY_HEAD = """query($head: MedicationLogHeadInput) { verifyMedicationLog(expectedHead: $head) {
   intact truncated brokenSeq headSeq } }"""
 ME = "{ me { user { id } } }"
+
+
+def oldest_first(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The entries of one page of ``medicationLog`` (newest first), oldest first."""
+    return list(reversed(data(body, "medicationLog")["nodes"]))
 
 
 async def test_an_unassigned_staff_member_is_refused_and_only_admins_and_nurses_read_the_log(
@@ -46,7 +53,7 @@ async def test_an_unassigned_staff_member_is_refused_and_only_admins_and_nurses_
     assert (refused["__typename"], refused["reason"]) == ("CabinetRefused", "not_assigned")
     assert codes(await staff(LOG, {"cabinet": cabinet})) == ["PERMISSION_DENIED"]
 
-    [entry] = data(await admin(LOG, {"cabinet": cabinet}), "medicationLog")
+    [entry] = oldest_first(await admin(LOG, {"cabinet": cabinet}))
     staff_id = data(await staff(ME), "me")["user"]["id"]
     assert (entry["kind"], entry["detail"], entry["staffUserId"]) == ("refused", "not_assigned", staff_id)
     verdict = data(await admin(VERIFY), "verifyMedicationLog")
@@ -61,7 +68,7 @@ async def test_an_unassigned_staff_member_is_refused_and_only_admins_and_nurses_
     assert codes(await admin(VERIFY_HEAD, {"head": {"seq": 1, "hash": "x"}})) == ["VALIDATION_FAILED"]
 
     assert data(await admin(QUALIFY, {"user": staff_id}), "setStaffQualification")["__typename"] == "MedicineDone"
-    assert [e["seq"] for e in data(await staff(LOG, {"cabinet": cabinet}), "medicationLog")] == [entry["seq"]]
+    assert [e["seq"] for e in oldest_first(await staff(LOG, {"cabinet": cabinet}))] == [entry["seq"]]
 
 
 async def test_another_municipality_neither_opens_nor_reads_a_cabinet(server: Server, world: World) -> None:
@@ -77,7 +84,7 @@ async def test_another_municipality_neither_opens_nor_reads_a_cabinet(server: Se
     assert attempt["action"] == "medicine_cabinets.open_denied"
     stolen = data(await b.admin(CABINET, {"locker": a.locker_id, "recipient": recipient}), "addMedicineCabinet")
     assert stolen["code"] == "NOT_FOUND"
-    assert data(await b.admin(LOG, {"cabinet": None}), "medicationLog") == []
+    assert oldest_first(await b.admin(LOG, {"cabinet": None})) == []
 
 
 pytestmark = pytest.mark.usefixtures("server")
