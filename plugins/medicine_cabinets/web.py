@@ -25,7 +25,7 @@ from plugins.lockers import web_labels
 from plugins.lockers.web_targets import parse_uuid
 from plugins.medicine_cabinets import config, queries, service, web_alarms, web_cabinets, web_schedule, web_setup
 from plugins.medicine_cabinets.config import PLUGIN_ID
-from plugins.medicine_cabinets.web_log import LOG, export_log, log_page, may_read_log
+from plugins.medicine_cabinets.web_log import LOG, check_log, export_log, log_page, may_read_log
 from tenants import audit
 
 ROOT = f"/web/plugins/{PLUGIN_ID}"
@@ -127,7 +127,9 @@ PAGES = (
     WebPage(
         path="/today",
         title=Name(sv="Dagens läkemedelsskåp", en="Today's medicine cabinets"),
-        handler=Router(path="/", route_handlers=[today_page, open_submit, answer_page, log_page, export_log]),
+        handler=Router(
+            path="/", route_handlers=[today_page, open_submit, answer_page, log_page, check_log, export_log]
+        ),
         audience="staff",
     ),
     WebPage(

@@ -1,7 +1,13 @@
 """The medication log on the web (``/web/plugins/medicine_cabinets/log``), for nurses and tenant
-admins only (the 403 page for anyone else, as ``medicationLog`` refuses them): the entries narrowed
-by cabinet, care recipient and staff member, whether the hash chain holds (shown first), and the
-export for a patient-safety review as a JSON download (``log.export_stream``, audited)."""
+admins only (the 403 page for anyone else, as ``medicationLog`` refuses them): whether the hash
+chain holds (shown first), the entries narrowed by cabinet, care recipient and staff member one
+page of ``PAGE_SIZE`` at a time, newest first with links to older and newer ones, and the export
+for a patient-safety review as a JSON download (``log.export_stream``, audited).
+
+A view never walks the whole log: it shows the kept verdict of the last full check and checks only
+the entries after its head (``log_checks.status``). "Check the whole log now" (a POST) asks the
+worker for a full check, which runs in the background within seconds of the request (about 16 s
+for a year of entries); the page says it waits, and shows the new verdict once reloaded."""
 
 from __future__ import annotations
 
@@ -10,24 +16,25 @@ from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from litestar import Request, get
-from litestar.response import Stream, Template
+from litestar import Request, get, post
+from litestar.response import Redirect, Stream, Template
 
 from backend import plugin_api as api
 from backend.lib import MAX_PAGE_SIZE, PageRequest, PermissionDenied, utcnow
 from backend.web.i18n import N_, gettext
-from backend.web.render import render
+from backend.web.render import redirect, render
 from backend.web.session import WebUser
 from backend.web.staff import StaffContext, staff
 from plugins.lockers import web_labels
 from plugins.lockers.web_targets import parse_uuid
-from plugins.medicine_cabinets import chain, log, queries, service
+from plugins.medicine_cabinets import chain, log, log_checks, log_pages, queries, service
 from plugins.medicine_cabinets.config import PLUGIN_ID
 from tenants import audit
 from tenants.accounts import list_tenant_users
 
 LOG = f"/web/plugins/{PLUGIN_ID}/log"
 FILTERS = ("cabinet", "recipient", "staff")
+PAGE_SIZE = 100
 KINDS = {
     "opened": N_("Opened"),
     "refused": N_("Refused"),
@@ -69,10 +76,15 @@ def _filters(request: Request[Any, Any, Any]) -> tuple[dict[str, str], dict[str,
     return given, ids, errors
 
 
-async def _entries(scope: api.Scope, ids: dict[str, UUID | None]) -> list[dict[str, Any]]:
-    return await log.entries(
-        scope, cabinet_id=ids["cabinet"], recipient_id=ids["recipient"], staff_user_id=ids["staff"]
-    )
+async def _window(scope: api.Scope, request: Request[Any, Any, Any], ids: dict[str, UUID | None]) -> log_pages.Window:
+    """The page of entries the ``older``/``newer`` links ask for (a bad one: the newest page)."""
+    older, newer = (request.query_params.get(k) or "" for k in ("older", "newer"))
+    narrowing = log.Narrowing(ids["cabinet"], ids["recipient"], ids["staff"])
+    try:
+        older_than, newer_than = log_pages.cursor_seq(older or None), log_pages.cursor_seq(newer or None)
+    except api.ValidationFailed:
+        older_than = newer_than = None
+    return await log_pages.window(scope, narrowing, size=PAGE_SIZE, older_than=older_than, newer_than=newer_than)
 
 
 def verdict_text(verdict: chain.Verdict) -> str:
@@ -94,13 +106,41 @@ def verdict_text(verdict: chain.Verdict) -> str:
     return found + " " + gettext("Export the log and report it to the medically responsible nurse (lex Maria).")
 
 
+def status_lines(status: log_checks.Status) -> list[str]:
+    """What the kept full check and the check of the entries since cover and found, in the reader's language."""
+    kept = status.kept
+    if kept is None:
+        lines = [gettext("The whole log has not been checked yet.")]
+    elif kept.verdict.intact:
+        lines = [gettext("The whole log was checked at %(when)s: all %(count)s entries up to then hold; none is "
+                         "missing or altered.", when=web_labels.when(kept.at), count=kept.verdict.checked)]  # fmt: skip
+    else:
+        lines = [gettext("The check of the whole log at %(when)s found:", when=web_labels.when(kept.at)),
+                 verdict_text(kept.verdict)]  # fmt: skip
+    if status.newer is not None and status.newer.intact:
+        lines.append(gettext("The %(count)s entries written since were checked now; they hold and follow on from it.",
+                             count=status.newer_count))  # fmt: skip
+    elif status.newer is not None:
+        lines += [gettext("The entries written since were checked now:"), verdict_text(status.newer)]
+    if status.requested_at is not None:
+        asked = web_labels.when(status.requested_at)
+        lines.append(gettext("A check of the whole log was asked for at %(when)s. It runs in the background; reload "
+                             "this page in a minute to see its result.", when=asked))  # fmt: skip
+    return lines
+
+
+def _link(given: dict[str, str], key: str, seq: int | None) -> str | None:
+    return None if seq is None else f"{LOG}?" + urlencode({k: v for k, v in given.items() if v} | {key: seq})
+
+
 @get("/log")
 async def log_page(request: Request[Any, Any, Any]) -> Template:
     ctx = await _reader(request)
     given, ids, errors = _filters(request)
     async with ctx.services.db.tenant(ctx.tenant) as scope:
-        verdict = await log.verify(scope)
-        rows = [] if errors else await _entries(scope, ids)
+        status = await log_checks.status(scope)
+        found = log_pages.Window([], None, None) if errors else await _window(scope, request, ids)
+        rows = found.rows
         cabinets = await queries.cabinets(scope)
         users = (await list_tenant_users(scope, PageRequest(first=MAX_PAGE_SIZE))).items
         keys = dict(await scope.connection.fetch(KEYS, ctx.tenant, list({r["compartment_id"] for r in rows})))
@@ -116,9 +156,11 @@ async def log_page(request: Request[Any, Any, Any]) -> Template:
         ctx.user,
         "medicine_cabinets/log.html",
         status_code=400 if errors else 200,
-        verdict=verdict,
-        verdict_text=verdict_text(verdict),
+        status=status,
+        status_lines=status_lines(status),
         rows=rows,
+        newer_url=_link(given, "newer", found.newer_than),
+        older_url=_link(given, "older", found.older_than),
         errors=errors,
         values=given,
         cabinets={c.id: c for c in cabinets},
@@ -130,22 +172,41 @@ async def log_page(request: Request[Any, Any, Any]) -> Template:
         reasons={k: gettext(v) for k, v in REASONS.items()},
         fmt=web_labels,
         log_url=LOG,
+        check_url=f"{LOG}/check",
         export_url=f"{LOG}/export" + (f"?{query}" if query else ""),
     )
+
+
+@post("/log/check")
+async def check_log(request: Request[Any, Any, Any]) -> Redirect:
+    """Ask the worker for a full check of the log (audited); the page shows that it waits."""
+    ctx = await _reader(request)
+    actor = ctx.user.principal.actor
+    async with ctx.services.db.tenant(ctx.tenant) as scope:
+        asked = await log_checks.request(scope, now=utcnow(), by=actor.id)
+        if asked:
+            await audit.record(
+                scope, actor=actor, action="medicine_cabinets.log_check_requested", target_kind="medication_log",
+                target_id=ctx.tenant,
+            )  # fmt: skip
+    if not asked:
+        return redirect(request, LOG, flash=gettext("A check of the whole log is already waiting to run."), kind="info")
+    text = gettext("The whole log is being checked in the background. Reload this page in a minute to see the result.")
+    return redirect(request, LOG, flash=text)
 
 
 @get("/log/export")
 async def export_log(request: Request[Any, Any, Any]) -> Stream:
     """The filtered log with its hashes and the chain's verdict, as a file to download. The verdict
-    is computed first (a streaming pass of its own) and the download audited with its entry count;
-    the entries up to the log's end at that moment then stream a batch at a time, so a download of
-    years of log holds one batch in memory, whatever its length."""
+    is computed first (a streaming pass of its own, kept as the latest full check) and the download
+    audited with its entry count; the entries up to the log's end at that moment then stream a
+    batch at a time, so a download of years of log holds one batch in memory, whatever its length."""
     ctx = await _reader(request)
     _, ids, errors = _filters(request)
     if errors:
         raise api.ValidationFailed("Choose the filters from the lists.")
     async with ctx.services.db.tenant(ctx.tenant) as scope:
-        verdict = await log.verify(scope)
+        verdict = await log_checks.full(scope, source="export", by=ctx.user.principal.actor.id)
         end = await scope.connection.fetchrow(log.HEAD, ctx.tenant)
         last = end["seq"] if end else 0
         narrowing = log.Narrowing(ids["cabinet"], ids["recipient"], ids["staff"], upto=last)
