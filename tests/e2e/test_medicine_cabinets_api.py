@@ -26,6 +26,7 @@ OPEN = """mutation($id: ID!) { openCabinetCompartment(compartmentId: $id) {
 LOG = """query($cabinet: ID) { medicationLog(cabinetId: $cabinet, first: 100) {
   nodes { seq kind detail staffUserId hash prevHash } } }"""
 VERIFY = "{ verifyMedicationLog { intact checked brokenSeq reason } }"
+CHECK = "{ medicationLogCheck { intact source checkedAt wholeLog { headSeq } newEntriesChecked requestedAt } }"
 EXPORT = "{ exportMedicationLog }"
 VERIFY_HEAD = """query($head: MedicationLogHeadInput) { verifyMedicationLog(expectedHead: $head) {
   intact truncated brokenSeq headSeq } }"""
@@ -58,6 +59,10 @@ async def test_an_unassigned_staff_member_is_refused_and_only_admins_and_nurses_
     assert (entry["kind"], entry["detail"], entry["staffUserId"]) == ("refused", "not_assigned", staff_id)
     verdict = data(await admin(VERIFY), "verifyMedicationLog")
     assert verdict["intact"] is True and verdict["checked"] >= 1
+    kept = data(await admin(CHECK), "medicationLogCheck")  # the verification's verdict, kept
+    assert (kept["intact"], kept["source"], kept["wholeLog"]["headSeq"]) == (True, "api", entry["seq"])
+    assert kept["checkedAt"] and kept["newEntriesChecked"] == 0 and kept["requestedAt"] is None
+    assert codes(await staff(CHECK)) == ["PERMISSION_DENIED"]
     export = json.loads(data(await admin(EXPORT), "exportMedicationLog"))
     assert export["intact"] is True and export["entries"][-1]["hash"] == entry["hash"]
     assert export["head"] == {"seq": entry["seq"], "hash": entry["hash"]}
@@ -85,6 +90,7 @@ async def test_another_municipality_neither_opens_nor_reads_a_cabinet(server: Se
     stolen = data(await b.admin(CABINET, {"locker": a.locker_id, "recipient": recipient}), "addMedicineCabinet")
     assert stolen["code"] == "NOT_FOUND"
     assert oldest_first(await b.admin(LOG, {"cabinet": None})) == []
+    assert data(await b.admin(CHECK), "medicationLogCheck")["checkedAt"] is None
 
 
 pytestmark = pytest.mark.usefixtures("server")
