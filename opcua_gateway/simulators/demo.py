@@ -1,7 +1,8 @@
 """The demo's locker hardware: one simulator per vendor in one process, and a manifest.
 
 ``python -m opcua_gateway.simulators.demo --dir DATA --base-port P`` starts Kylbox (P),
-Frostlogik (P+1) and Nordlås (P+2, SignAndEncrypt) with fixed seeds, writes
+Frostlogik (P+1) and Nordlås (P+2, SignAndEncrypt) with fixed seeds, and one more Kylbox locker
+(P+3) that the demo makes a medicine cabinet in a home (marked ``"cabinet": true``), writes
 ``DATA/simulators.json`` describing what they serve (lockers as the gateway's profiles
 name them, compartments with their classes, server certificates), and runs until
 SIGINT/SIGTERM. ``samverka up`` reads the manifest to register the lockers and to
@@ -20,7 +21,7 @@ import asyncio
 import json
 import os
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -44,14 +45,20 @@ def demo_specs(base_port: int, pki_dir: Path) -> list[SimulatorSpec]:
     ]
 
 
+def cabinet_spec(base_port: int) -> SimulatorSpec:
+    """The locker in a care recipient's home: a Kylbox of its own, since a home is no site of the others."""
+    return SimulatorSpec(vendor="kylbox", port=base_port + 3, lockers=1, compartments=4, seed=14)
+
+
 def gateway_locker_id(sim: Simulator, locker_id: str) -> str:
     """The locker's id as the vendor profile reports it (Nordlås prefixes the site)."""
     return f"{sim.spec.site}/{locker_id}" if sim.spec.vendor == "nordlas" else locker_id
 
 
-def describe(sim: Simulator) -> dict[str, Any]:
+def describe(sim: Simulator, *, cabinet: bool = False) -> dict[str, Any]:
     return {
         "vendor": sim.spec.vendor,
+        "cabinet": cabinet,
         "url": sim.url,
         "certificate": str(sim.certificate_path) if sim.certificate_path else None,
         "lockers": [
@@ -67,10 +74,11 @@ def describe(sim: Simulator) -> dict[str, Any]:
     }
 
 
-def write_manifest(directory: Path, sims: list[Simulator]) -> None:
+def write_manifest(directory: Path, sims: Sequence[Simulator], cabinets: Sequence[Simulator] = ()) -> None:
     manifest = directory / MANIFEST
     partial = manifest.with_suffix(".tmp")
-    partial.write_text(json.dumps([describe(s) for s in sims], indent=2))
+    described = [describe(s) for s in sims] + [describe(s, cabinet=True) for s in cabinets]
+    partial.write_text(json.dumps(described, indent=2))
     os.replace(partial, manifest)  # readers never see half a file
 
 
@@ -95,9 +103,11 @@ async def run(directory: Path, base_port: int, people_key: str | None = None) ->
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with running_simulators(demo_specs(base_port, directory / "pki")) as sims:
-        async with people_at_the_lockers(sims, people_key):
-            write_manifest(directory, sims)
+    specs = demo_specs(base_port, directory / "pki")
+    async with running_simulators([*specs, cabinet_spec(base_port)]) as sims:
+        lockers, cabinets = sims[: len(specs)], sims[len(specs) :]
+        async with people_at_the_lockers(lockers, people_key):  # people act by vendor: the cabinet has none
+            write_manifest(directory, lockers, cabinets)
             print(f"demo simulators running: {', '.join(s.url for s in sims)}", flush=True)
             await stop.wait()
 
