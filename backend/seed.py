@@ -21,6 +21,10 @@ MEMBERS = (
     ("Skara", "1495"),
     ("Vara", "1470"),
 )
+ACCOUNTS = ((Role.TENANT_ADMIN, "admin", "Administratör"), (Role.STAFF, "personal", "Hemtjänstpersonal"))
+# One nurse, for the medicine cabinet demo in Götene (backend.demo_cabinets): she may open nurse-only compartments.
+NURSE_ACCOUNT = (Role.STAFF, "sjukskoterska", "Sjuksköterska")
+NURSE_MUNICIPALITY = "Götene"
 
 
 @dataclass(frozen=True)
@@ -51,9 +55,9 @@ async def seed_demo(db: Database) -> list[DemoLogin] | None:
             db, federation_id=federation_id, name=name, code=code, actor=actor
         )
         async with db.tenant(municipality.id) as scope:
-            for role, who in ((Role.TENANT_ADMIN, "admin"), (Role.STAFF, "personal")):
+            nurse = (NURSE_ACCOUNT,) if name == NURSE_MUNICIPALITY else ()
+            for role, who, label in (*ACCOUNTS, *nurse):
                 email = f"{who}@{municipality.slug}.example"
-                label = "Administratör" if role is Role.TENANT_ADMIN else "Hemtjänstpersonal"
                 user = await accounts.create_user(
                     scope, email=email, name=f"{label} {name}", password=DEMO_PASSWORD, federation_id=federation_id
                 )
