@@ -6,7 +6,8 @@ would; the gateway gets a configuration file. Nothing here imports the simulator
 the gateway or the lockers plugin (they are separate processes and a plugin).
 
 For the demo integrator (``backend.demo_deliveries``) each municipality's admin also enables
-deliveries with demo-friendly settings and grants the e-shop an API token.
+deliveries with demo-friendly settings and grants the e-shop an API token. The manifest's one
+``cabinet`` locker becomes a medicine cabinet in a home in Götene (``backend.demo_cabinets``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ SITES: dict[str, tuple[str, str, float, float]] = {
 }
 NORDLAS_PASSWORD_ENV = "NORDLAS_PASSWORD"
 PEOPLE_KEY = "samverka:demo:people"  # the Redis list the simulators take people's actions from
+CABINET = "cabinet"  # the medicine cabinet's endpoint in ``endpoints.json`` (the others go by vendor)
 
 
 class DemoError(RuntimeError):
@@ -72,7 +74,9 @@ def wait_for_manifest(settings: Settings, process: subprocess.Popen[bytes], time
     return list(json.loads(manifest.read_text()))
 
 
-class _Api:
+class Api:
+    """GraphQL as one demo account at a time (``sign_in``)."""
+
     def __init__(self, url: str) -> None:
         self.url = url
         self.token = ""
@@ -92,6 +96,12 @@ class _Api:
             raise DemoError(f"demo registration failed in {field}: {value}")
         return value
 
+    def sign_in(self, email: str, password: str = DEMO_PASSWORD) -> None:
+        login = self(LOGIN, {"e": email, "p": password})["login"]
+        if not login or "token" not in login:
+            raise DemoError(f"the demo could not sign in as {email}")
+        self.token = str(login["token"])
+
 
 LOGIN = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { ... on LoginSuccess { token } } }"
 ENABLE = 'mutation { enablePlugin(pluginId: "lockers") { __typename ... on Error { code message } } }'
@@ -100,44 +110,77 @@ SITE = """mutation($i: RegisterSiteInput!) { registerSite(input: $i) { __typenam
 ENDPOINT = """mutation($i: RegisterEndpointInput!) { registerEndpoint(input: $i) { __typename
   ... on LockerEndpoint { id } ... on Error { code message } } }"""
 LOCKER = """mutation($i: RegisterLockerInput!) { registerLocker(input: $i) { __typename
-  ... on Error { code message } } }"""
+  ... on LockerRegistered { locker { id } compartments { id key } } ... on Error { code message } } }"""
+
+
+def vendor_lockers(manifest: list[Any]) -> list[Any]:
+    """The simulators of the vendors' lockers in town (not the medicine cabinet)."""
+    return [sim for sim in manifest if not sim.get("cabinet")]
+
+
+def endpoint_key(sim: dict[str, Any]) -> str:
+    return CABINET if sim.get("cabinet") else str(sim["vendor"])
+
+
+def register_locker(api: Api, site_id: str, endpoint_id: str, locker: dict[str, Any], name: str) -> dict[str, Any]:
+    """Register one of the manifest's lockers; its id and its compartments' ids by key."""
+    compartments = [
+        {"key": c["key"], "temperatureClass": c["temperature_class"].upper(), "sizeClass": c["size_class"]}
+        for c in locker["compartments"]
+    ]
+    registered = api.result(
+        LOCKER,
+        {
+            "i": {
+                "siteId": site_id,
+                "endpointId": endpoint_id,
+                "vendorLockerId": locker["id"],
+                "name": name,
+                "compartments": compartments,
+            }
+        },
+        "registerLocker",
+    )
+    return {
+        "locker": registered["locker"]["id"],
+        "compartments": {c["key"]: c["id"] for c in registered["compartments"]},
+    }
 
 
 def register(settings: Settings, manifest: list[Any]) -> dict[str, str]:
-    """Register each vendor's lockers with its municipality once; the endpoint id per vendor."""
+    """Register each vendor's lockers with its municipality once, and the medicine cabinet (its
+    assignments renewed on every start); the endpoint id per vendor (and ``CABINET``)."""
     saved = demo_dir(settings) / "endpoints.json"
-    if saved.exists():
-        return dict(json.loads(saved.read_text()))
-    api = _Api(settings.public_url)
+    api = Api(settings.public_url)
+    endpoints = json.loads(saved.read_text()) if saved.exists() else register_vendors(api, vendor_lockers(manifest))
+    for sim in manifest:
+        if sim.get("cabinet"):
+            from backend import demo_cabinets  # it builds on this module
+
+            cabinet = demo_cabinets.prepare(demo_dir(settings), api, sim)
+            if cabinet is None:
+                endpoints.pop(CABINET, None)
+                print("demo: no medicine cabinet demo: lockers, fault_reports or medicine_cabinets is left out")
+            else:
+                endpoints[CABINET] = cabinet["endpoint"]
+                demo_cabinets.guide(settings.public_url, cabinet, print)
+    saved.write_text(json.dumps(endpoints, indent=2))
+    return dict(endpoints)
+
+
+def register_vendors(api: Api, manifest: list[Any]) -> dict[str, str]:
     endpoints: dict[str, str] = {}
     for sim in manifest:
         slug, site_name, lat, lon = SITES[sim["vendor"]]
-        api.token = api(LOGIN, {"e": f"admin@{slug}.example", "p": DEMO_PASSWORD})["login"]["token"]
+        api.sign_in(f"admin@{slug}.example")
         api.result(ENABLE, {}, "enablePlugin")
         site = api.result(SITE, {"i": {"name": site_name, "latitude": lat, "longitude": lon}}, "registerSite")
         endpoint = api.result(
             ENDPOINT, {"i": {"name": sim["vendor"], "vendor": sim["vendor"], "url": sim["url"]}}, "registerEndpoint"
         )
         for number, locker in enumerate(sim["lockers"], start=1):
-            compartments = [
-                {"key": c["key"], "temperatureClass": c["temperature_class"].upper(), "sizeClass": c["size_class"]}
-                for c in locker["compartments"]
-            ]
-            api.result(
-                LOCKER,
-                {
-                    "i": {
-                        "siteId": site["id"],
-                        "endpointId": endpoint["id"],
-                        "vendorLockerId": locker["id"],
-                        "name": f"Skåp {number}",  # messages name the site, then the locker
-                        "compartments": compartments,
-                    }
-                },
-                "registerLocker",
-            )
+            register_locker(api, site["id"], endpoint["id"], locker, f"Skåp {number}")  # messages name the site
         endpoints[sim["vendor"]] = endpoint["id"]
-    saved.write_text(json.dumps(endpoints, indent=2))
     return endpoints
 
 
@@ -178,11 +221,8 @@ def prepare_integrator(
     e-shop a token (unless ``token`` still works). Returns what the integrator process needs: the
     token, the municipality, and where each compartment is (the people at the lockers need that;
     the e-shop's token may not read lockers)."""
-    api = _Api(url)
-    login = api(LOGIN, {"e": email, "p": password})["login"]
-    if not login or "token" not in login:
-        raise DemoError(f"the demo integrator's set-up could not sign in as {email}")
-    api.token = login["token"]
+    api = Api(url)
+    api.sign_in(email, password)
     municipality = api(ME, {})["me"]["municipality"]
     api.result(DELIVERIES, {"c": settings}, "enablePlugin")
     if token is None or not _token_works(url, token):
@@ -216,7 +256,7 @@ def prepare_demo_integrator(settings: Settings, manifest: list[Any]) -> Path:
     path = demo_dir(settings) / INTEGRATOR_FILE
     saved = {m["slug"]: m["token"] for m in json.loads(path.read_text())} if path.exists() else {}
     prepared = []
-    for sim in manifest:
+    for sim in vendor_lockers(manifest):
         slug = SITES[sim["vendor"]][0]
         admin = f"admin@{slug}.example"
         access = prepare_integrator(
@@ -235,7 +275,9 @@ def gateway_config(settings: Settings, manifest: list[Any], endpoints: dict[str,
     """Write the gateway's configuration (JSON is valid YAML) for the demo endpoints."""
     entries = []
     for sim in manifest:
-        entry: dict[str, Any] = {"id": endpoints[sim["vendor"]], "url": sim["url"], "profile": sim["vendor"]}
+        if endpoint_key(sim) not in endpoints:  # the cabinet, when its plugins are left out
+            continue
+        entry: dict[str, Any] = {"id": endpoints[endpoint_key(sim)], "url": sim["url"], "profile": sim["vendor"]}
         if sim["vendor"] == "nordlas":
             entry |= {
                 "security": "sign_and_encrypt",
