@@ -1,4 +1,5 @@
-"""`samverka up` on a fresh data directory: servers, migrations, demo data, web + worker, clean stop."""
+"""`samverka up` on a fresh data directory: servers, migrations, demo data, web + worker, the
+simulated lockers and Götene's medicine cabinet working through GraphQL, clean stop."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -65,6 +68,43 @@ def _demo_deliveries(port: int, token: str) -> list[dict[str, object]]:
         time.sleep(1)
 
 
+MINE = "{ myCabinetsToday { careRecipientReference online compartments { id key nurseOnly } } }"
+OPEN = """mutation($id: ID!) { openCabinetCompartment(compartmentId: $id) { __typename
+  ... on CabinetRefused { reason } ... on CabinetFailed { detail } ... on Error { code message } } }"""
+
+
+def _as(port: int, email: str) -> Callable[..., dict[str, Any]]:
+    """GraphQL as the demo account ``email``: (query, variables) -> data."""
+    url = f"http://127.0.0.1:{port}/graphql"
+    login = httpx.post(url, timeout=10, json={"query": LOGIN, "variables": {"email": email, "password": DEMO_PASSWORD}})
+    headers = {"Authorization": f"Bearer {login.json()['data']['login']['token']}"}
+
+    def ask(query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = httpx.post(url, timeout=30, headers=headers, json={"query": query, "variables": variables or {}}).json()
+        assert not body.get("errors"), body
+        return dict(body["data"])
+
+    return ask
+
+
+def _cabinet_opens_for_the_assigned_staff_and_nurse_only_for_the_nurse(port: int) -> None:
+    """Götene's demo cabinet: today's visit for the staff member, once online (waits up to 90 s)."""
+    staff, nurse = _as(port, "personal@gotene.example"), _as(port, "sjukskoterska@gotene.example")
+    deadline = time.monotonic() + 90
+    while not (mine := staff(MINE)["myCabinetsToday"]) or not mine[0]["online"]:
+        assert time.monotonic() < deadline, f"the demo cabinet is not online today: {mine}"
+        time.sleep(1)
+    [cabinet] = mine
+    assert cabinet["careRecipientReference"] == "GOT-0001", cabinet
+    [restricted] = [c["id"] for c in cabinet["compartments"] if c["nurseOnly"]]
+    normal = next(c["id"] for c in cabinet["compartments"] if not c["nurseOnly"])
+    assert staff(OPEN, {"id": normal})["openCabinetCompartment"]["__typename"] == "CabinetOpened"
+    refused = staff(OPEN, {"id": restricted})["openCabinetCompartment"]
+    assert (refused["__typename"], refused.get("reason")) == ("CabinetRefused", "nurse_only"), refused
+    opened = nurse(OPEN, {"id": restricted})["openCabinetCompartment"]
+    assert opened["__typename"] == "CabinetOpened", opened
+
+
 def _stop(process: subprocess.Popen[str]) -> str:
     process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=60)
@@ -94,6 +134,7 @@ def test_up_seeds_the_demo_federation_serves_it_and_stops_cleanly_on_ctrl_c(tmp_
             temperatures = [c["temperatureC"] for lk in found for c in lk["compartments"]]  # type: ignore[attr-defined]
             assert temperatures and all(t is not None for t in temperatures), (slug, found)
         assert _demo_deliveries(port, token), "the demo integrator booked nothing in Lidköping within 60 s"
+        _cabinet_opens_for_the_assigned_staff_and_nurse_only_for_the_nurse(port)
     finally:
         output = _stop(process)
     for name in ("Essunga", "Grästorp", "Götene", "Lidköping", "Skara", "Vara"):
@@ -101,6 +142,8 @@ def test_up_seeds_the_demo_federation_serves_it_and_stops_cleanly_on_ctrl_c(tmp_
     assert "demo: Demohandeln books deliveries in Lidköping, Skara, Vara" in output, output
     assert "demo: Demohandeln stopped" in output, output
     assert "admin@goliska-it.example" in output and "Samverka stopped." in output
+    assert "demo: medicine cabinet in the home of GOT-0001" in output, output
+    assert "/web/plugins/medicine_cabinets/today" in output and "/web/plugins/fault_reports/report" in output
     assert not (tmp_path / "postgres" / "postmaster.pid").exists(), "PostgreSQL left running"
 
     again = _start(tmp_path, port)
