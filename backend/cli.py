@@ -138,7 +138,8 @@ def worker(settings: Settings, threads: int) -> None:
     "--simulators/--no-simulators",
     default=True,
     show_default=True,
-    help="Run simulated lockers of three vendors and the OPC UA gateway (with the lockers plugin).",
+    help="Run simulated lockers of three vendors, a medicine cabinet in a home, and the OPC UA gateway "
+    "(with the lockers plugin).",
 )
 @click.option("--opcua-port", default=4841, show_default=True, help="First port of the simulated lockers.")
 @click.option(
@@ -204,7 +205,8 @@ def _demo_lockers(settings: Settings, opcua_port: int, integrator: bool) -> list
     sims = demo.start_simulators(settings, opcua_port)
     try:
         manifest = demo.wait_for_manifest(settings, sims)
-        click.echo(f"  simulated lockers: {', '.join(m['vendor'] + ' ' + m['url'] for m in manifest)}")
+        names = (f"{m['vendor']}{' (medicine cabinet)' if m.get('cabinet') else ''} {m['url']}" for m in manifest)
+        click.echo(f"  simulated lockers: {', '.join(names)}")
         _wait_healthy(settings.public_url)
         endpoints = demo.register(settings, manifest)
         config = demo.gateway_config(settings, manifest, endpoints)

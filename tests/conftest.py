@@ -37,6 +37,26 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def free_port_run(count: int, tries: int = 50) -> int:
+    """A port with the ``count - 1`` ports after it free as well (the demo's simulators listen on a
+    base port and the next ones), so a test does not start on a neighbour that is taken."""
+    for _ in range(tries):
+        base = free_port()
+        if base + count > 65535:
+            continue
+        sockets = [socket.socket() for _ in range(count)]
+        try:
+            for n, s in enumerate(sockets):
+                s.bind(("127.0.0.1", base + n))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()
+    raise RuntimeError(f"no run of {count} free ports found")
+
+
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("samverka-data")

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from backend.seed import DEMO_PASSWORD
-from tests.conftest import LOGIN, free_port
+from tests.conftest import LOGIN, free_port, free_port_run
 
 
 def _wait_for(url: str, process: subprocess.Popen[str]) -> None:
@@ -33,7 +33,7 @@ def _wait_for(url: str, process: subprocess.Popen[str]) -> None:
 def _start(data_dir: Path, port: int, opcua_port: int = 0) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SAMVERKA_")}
     command = [sys.executable, "-m", "backend.cli", "--data-dir", str(data_dir), "up", "--port", str(port),
-               "--opcua-port", str(opcua_port or free_port())]
+               "--opcua-port", str(opcua_port or free_port_run(4))]  # the demo simulators: base + 0..3
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
