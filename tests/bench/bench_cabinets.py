@@ -7,7 +7,9 @@ municipalities, then measures
   (b) ``log.verify`` over 10k, 100k and 1M entries (bulk-loaded with correct hashes and anchors by
       COPY), streamed (now) and the earlier path kept here for comparison (every entry and anchor
       fetched into lists, a hash per entry kept), time and peak memory (tracemalloc, RSS);
-  (c) the web export of 100k entries streamed (``log.export_stream``) and built whole as before.
+  (c) the web export of 100k entries streamed (``log.export_stream``) and built whole as before;
+  (d) what a view of the log costs at each size: the kept verdict with the incremental check of a
+      day's newer entries (``log_checks.status``) and one page of 100, newest first and filtered.
 Informational: prints a table and exits 0.
 
     .venv/bin/python tests/bench/bench_cabinets.py [--max 1000000]
@@ -39,10 +41,10 @@ import asyncpg  # noqa: E402
 
 from backend.database import make_engine  # noqa: E402
 from backend.embedded import EmbeddedServers  # noqa: E402
-from backend.lib import utcnow  # noqa: E402
+from backend.lib import PageRequest, utcnow  # noqa: E402
 from backend.migrate import migrate  # noqa: E402
 from backend.settings import Settings  # noqa: E402
-from plugins.medicine_cabinets import chain, log  # noqa: E402
+from plugins.medicine_cabinets import chain, log, log_checks, log_pages  # noqa: E402
 from tenants import provisioning  # noqa: E402
 from tenants.access import Actor  # noqa: E402
 from tenants.database import Database  # noqa: E402
@@ -50,6 +52,7 @@ from tenants.tables import KERNEL_TABLES  # noqa: E402
 
 WRITERS, APPEND_SECONDS = (1, 4, 16), 4.0
 SIZES = (10_000, 100_000, 1_000_000)
+DAY = 2_000  # entries a municipality writes in a day (750,000 a year)
 EXPORT_SIZE = 100_000
 LOG_COLUMNS = ("tenant_id", *chain.FIELDS, "prev_hash", "hash")
 KINDS = (("opened", ""), ("opened", ""), ("refused", "not_assigned"), ("door_ajar", ""))
@@ -153,6 +156,22 @@ async def appends(db: Database, tenants: list[UUID], writers: int) -> tuple[int,
     return done, time.perf_counter() - started
 
 
+async def views(db: Database, big: dict[int, UUID]) -> None:
+    """(d): a full check kept up to DAY entries before the end, then what one view of the log costs."""
+    print(f"\n(d) a view: kept verdict + incremental check of the last {DAY:,} entries; one page of 100")
+    print(f"  {'entries':>10} {'status s':>9} {'page s':>8} {'filtered page s':>16}")
+    for n, tenant in big.items():
+        async with db.tenant(tenant) as scope:
+            row = await scope.connection.fetchrow(log.ENTRY, tenant, n - DAY)
+            kept = chain.Verdict(True, n - DAY, head=chain.Head(n - DAY, row["hash"]))
+            await log_checks.record(scope, kept, source="daily", started=utcnow(), done=utcnow())
+            cabinet = log.Narrowing(cabinet_id=uuid5(tenant, "cabinet-7"))
+            status_s = (await measure(partial(log_checks.status, scope)))[0]
+            page_s = (await measure(partial(log_pages.page, scope, log.Narrowing(), PageRequest(100))))[0]
+            filtered_s = (await measure(partial(log_pages.page, scope, cabinet, PageRequest(100))))[0]
+        print(f"  {n:>10,} {status_s:>9.3f} {page_s:>8.3f} {filtered_s:>16.3f}", flush=True)
+
+
 async def run(settings: Settings, superuser_url: str, sizes: list[int]) -> None:
     db = Database(make_engine(settings.resolved_app_database_url()))  # the app role, as served
     db.bind(KERNEL_TABLES)
@@ -187,6 +206,7 @@ async def run(settings: Settings, superuser_url: str, sizes: list[int]) -> None:
                     seconds, peak, rss, hwm, verdict = await measure(partial(verify, scope))
                 print(f"  {name:8} {n:>10,} {seconds:>8.2f} {n / seconds:>10,.0f} {peak:>11.1f} {rss:>8.1f} "
                       f"{hwm:>8.1f}  {'intact' if verdict.intact else verdict.reason}", flush=True)  # fmt: skip
+        await views(db, big)
         exported = big.get(EXPORT_SIZE)
         if exported is None:
             return
