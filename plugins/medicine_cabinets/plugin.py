@@ -24,7 +24,10 @@ PLUGIN = Plugin(
     query=MedicineCabinetsQuery,
     mutation=MedicineCabinetsMutation,
     types=TYPES,
-    consumers=(ConsumerSpec("medicine_cabinets.timers", timers.run),),
+    consumers=(
+        ConsumerSpec("medicine_cabinets.timers", timers.run),
+        ConsumerSpec("medicine_cabinets.log_checks", timers.run_checks),
+    ),
     config=MedicineCabinetsConfig,
     pages=PAGES,
     hooks={HOOK: events.on_locker_events},

@@ -1,14 +1,17 @@
-"""The worker's loop that logs doors left open at medicine cabinets: each ``door_ajar`` alarm the
-lockers plugin raised (from its own timer or from the gateway) at a cabinet compartment becomes
-one ``door_ajar`` entry, once (the entry's detail names the alarm). It also runs each tenant's full
-check of the log when one is due (``log_checks.due``: requested, or the kept one a day old), in a
-transaction of its own, and keeps its verdict."""
+"""The worker's loops of the medicine cabinets. One logs doors left open: each ``door_ajar`` alarm
+the lockers plugin raised (from its own timer or from the gateway) at a cabinet compartment becomes
+one ``door_ajar`` entry, once (the entry's detail names the alarm). The other runs each tenant's
+full check of the medication log when one is due (``log_checks.due``: requested, or the kept one a
+day old) and keeps its verdict; a loop of its own, so a walk of years of log (seconds to minutes)
+never holds up the door log."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from uuid import UUID
 
 from backend import plugin_api as api
 from backend.lib import utcnow
@@ -49,25 +52,48 @@ async def check_if_due(scope: api.Scope) -> chain.Verdict | None:
     return await log_checks.full(scope, source=source) if source else None
 
 
-async def sweep_all(rt: api.Runtime) -> int:
-    done = 0
+async def enabled(rt: api.Runtime) -> AsyncIterator[UUID]:
+    """The municipalities where the plugin is enabled."""
     for municipality in await all_municipalities(rt.db):
         async with rt.db.tenant(municipality.id) as scope:
-            if not await api.plugin_enabled(scope, PLUGIN_ID):
-                continue
+            on = await api.plugin_enabled(scope, PLUGIN_ID)
+        if on:
+            yield municipality.id
+
+
+async def sweep_all(rt: api.Runtime) -> int:
+    done = 0
+    async for tenant in enabled(rt):
+        async with rt.db.tenant(tenant) as scope:
             done += await log_ajar_doors(scope)
-        async with rt.db.tenant(municipality.id) as scope:
-            await check_if_due(scope)
     return done
 
 
-async def run(rt: api.Runtime) -> None:
-    """The worker's consumer (``Plugin.consumers``)."""
-    logger.info("medicine cabinets timers: every %.1f s", EVERY_S)
+async def check_all(rt: api.Runtime) -> int:
+    """Run every due full check of the log; how many ran."""
+    ran = 0
+    async for tenant in enabled(rt):
+        async with rt.db.tenant(tenant) as scope:
+            ran += await check_if_due(scope) is not None
+    return ran
+
+
+async def _every(rt: api.Runtime, name: str, sweep: Callable[[api.Runtime], Awaitable[int]]) -> None:
+    logger.info("medicine cabinets %s: every %.1f s", name, EVERY_S)
     try:
         while True:
-            await sweep_all(rt)
+            await sweep(rt)
             await asyncio.sleep(EVERY_S)
     except asyncio.CancelledError:
-        logger.info("medicine cabinets timers: stopped")
+        logger.info("medicine cabinets %s: stopped", name)
         raise
+
+
+async def run(rt: api.Runtime) -> None:
+    """The worker's consumer (``Plugin.consumers``) that logs doors left open."""
+    await _every(rt, "timers", sweep_all)
+
+
+async def run_checks(rt: api.Runtime) -> None:
+    """The worker's consumer (``Plugin.consumers``) that runs the due full checks of the log."""
+    await _every(rt, "log checks", check_all)
