@@ -237,6 +237,8 @@ async def test_a_nurse_reads_the_log_with_its_verdict_filters_it_and_downloads_t
     await page.get_by_role("button", name="Kontrollera hela loggen nu").click()
     await verdict_says(page, "Post 2 har ändrats.")
     await expect(page.locator("#verdict")).to_contain_text("Kedjan är bruten.")
+    asked = data(await c.admin(AUDIT, {"action": "medicine_cabinets.log_check_requested"}), "auditLog")["nodes"]
+    assert [n["actorLabel"] for n in asked] == [world.a.staff_email] * 2
     await check_axe(page)
     await shot(page, "cabinets-log-broken")
 
