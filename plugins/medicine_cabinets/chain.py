@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 GENESIS = "0" * 64
+EXPECTED_HEAD = "the expected head"  # how a reviewer's head is named in a finding
 FIELDS = ("seq", "at", "kind", "cabinet_id", "compartment_id", "recipient_id", "staff_user_id", "request_id", "detail")
 
 
@@ -50,6 +51,7 @@ class Verdict:
     reason: str = ""
     truncated: bool = False  # entries known to have existed are gone from the end
     head: Head | None = None  # the last entry checked
+    of_expected_head: bool = False  # the finding is about a reviewer's head, not against the log
 
 
 class Walk:
@@ -85,13 +87,18 @@ class Walk:
     def against(self, was: Head, what: str, found: str | None) -> Verdict | None:
         """A head known from elsewhere (``what``) against the walked chain, in which the entry
         ``was.seq`` has the hash ``found``: beyond the chain's end (truncated) or another hash."""
+        reviewer = what == EXPECTED_HEAD
         if was.seq > self.checked:
             return Verdict(
                 False, self.checked, self.checked + 1, f"the log ends at entry {self.checked} but entry {was.seq} "
                 f"existed ({what}): entries were deleted from the end", truncated=True, head=self.head,
+                of_expected_head=reviewer,
             )  # fmt: skip
         if found != was.hash:
-            return Verdict(False, self.checked, was.seq, f"entry {was.seq} does not match {what}", head=self.head)
+            return Verdict(
+                False, self.checked, was.seq, f"entry {was.seq} does not match {what}", head=self.head,
+                of_expected_head=reviewer,
+            )  # fmt: skip
         return None
 
 
@@ -99,7 +106,7 @@ def known_heads(anchors: Iterable[Head], expected_head: Head | None) -> list[tup
     """The heads to check after the walk, in the order their findings are reported: the anchors
     by ``seq`` (so an anchor that differs wins over one beyond the end), then the reviewer's head."""
     known = [(a, "its anchor") for a in sorted(anchors, key=lambda a: a.seq)]
-    return known + ([(expected_head, "the expected head")] if expected_head is not None else [])
+    return known + ([(expected_head, EXPECTED_HEAD)] if expected_head is not None else [])
 
 
 def verify(

@@ -149,7 +149,7 @@ async def verify(
         if last_anchor > walk.checked:
             findings.append(walk.against(chain.Head(last_anchor, ""), "its anchor", None))
     if expected_head is not None:
-        findings.append(walk.against(expected_head, "the expected head", walk.seen.get(expected_head.seq)))
+        findings.append(walk.against(expected_head, chain.EXPECTED_HEAD, walk.seen.get(expected_head.seq)))
     return next((f for f in findings if f), chain.Verdict(True, walk.checked, head=walk.head))
 
 

@@ -85,7 +85,7 @@ async def status(scope: api.Scope) -> Status:
 def chain_only(verdict: chain.Verdict) -> chain.Verdict:
     """The verdict on the chain itself: a finding about a reviewer's expected head (checked last,
     after the chain and its anchors held) says nothing against the log, so it is not kept."""
-    if verdict.intact or "the expected head" not in verdict.reason:
+    if verdict.intact or not verdict.of_expected_head:
         return verdict
     return chain.Verdict(True, verdict.checked, head=verdict.head)
 
