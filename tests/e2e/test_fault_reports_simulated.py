@@ -114,7 +114,12 @@ async def test_a_simulator_offline_too_long_raises_one_fault_the_vendor_hears_of
 
             await until(offline, 10, "the gateway to report the simulator offline", worker)
             assert await faults() == []  # not before the limit
-            [fault] = await until(faults, OUTAGE_S + 5, "the offline fault", worker)
+            async def routed_fault() -> list[dict[str, Any]]:
+                # raised in the tenant's transaction, routed right after it commits: wait for both
+                found = await faults()
+                return found if found and found[0]["vendorId"] else []
+
+            [fault] = await until(routed_fault, OUTAGE_S + 5, "the offline fault, routed", worker)
             await outage  # back online; the fault stays open for the vendor to resolve
             await until(online, 20, "the simulator to come back", worker)
 
