@@ -41,13 +41,17 @@ LOCKERS = "{ lockers { name health { connectivity } compartments { key temperatu
 
 
 def _live_lockers(port: int, token: str, slug: str) -> list[dict[str, object]]:
-    """The municipality's lockers once every compartment reports a temperature (waits up to 90 s)."""
+    """The municipality's lockers once each is online and every compartment reports a temperature
+    (waits up to 90 s; the health and the readings arrive as separate events)."""
     deadline = time.monotonic() + 90
     while True:
         body = httpx.post(f"http://127.0.0.1:{port}/graphql", timeout=10, json={"query": LOCKERS},
                           headers={"Authorization": f"Bearer {token}", "X-Samverka-Tenant": slug}).json()
         lockers = (body.get("data") or {}).get("lockers") or []
-        live = lockers and all(c["temperatureC"] is not None for lk in lockers for c in lk["compartments"])
+        live = lockers and all(
+            lk["health"]["connectivity"] == "ONLINE" and all(c["temperatureC"] is not None for c in lk["compartments"])
+            for lk in lockers
+        )
         if live or time.monotonic() > deadline:
             return list(lockers)
         time.sleep(1)
